@@ -1,0 +1,8 @@
+"""``python -m app`` starts the web UI, like ``kbqa serve``."""
+
+import sys
+
+from app.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["serve", *sys.argv[1:]]))

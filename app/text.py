@@ -1,0 +1,120 @@
+"""Text utilities shared by the corpus checks, retrieval and answer composition.
+
+Everything here is pure and deterministic: whitespace normalisation (quotes are verbatim
+"whitespace aside"), sentence splitting, glossary canonicalisation and the tokeniser used
+for lexical matching.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+# Bullet glyphs are layout, not words: the verbatim check treats them as whitespace.
+_LAYOUT = re.compile(r"[\s•]+")
+_PAGE_NUMBER = re.compile(r"^\s*\d+\s*$")
+# A sentence ends at . ! or ? (optionally followed by a closing quote) before whitespace.
+_SENTENCE_END = re.compile(r"[.!?]+[\"”']?(?=\s|$)")
+_WORD = re.compile(r"[a-z0-9%]+")
+
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for from with about into over after before is are
+    was were be been being am do does did doing have has had having i me my we our you your he
+    him his she her it its they them their this that these those there here what which who whom
+    when where why how can could should would will shall may might must just so than then too
+    very s t also any all some such no nor not only own same other more most out up down off
+    again further once as until while because both each few""".split()
+)
+
+
+def normalize_ws(text: str) -> str:
+    """Collapse whitespace (and bullet glyphs) to single spaces."""
+    return _LAYOUT.sub(" ", text).strip()
+
+
+def source_text(raw: str) -> str:
+    """A source guide as one normalised string, with page-number lines dropped."""
+    lines = [line for line in raw.splitlines() if not _PAGE_NUMBER.match(line)]
+    return normalize_ws("\n".join(lines))
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of an already normalised text."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if text[start : match.end()].strip():
+            spans.append((start + _leading_space(text, start), match.end()))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start + _leading_space(text, start), len(text.rstrip())))
+    return spans
+
+
+def _leading_space(text: str, start: int) -> int:
+    return len(text[start:]) - len(text[start:].lstrip())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences; joined by single spaces they give the normalised text back."""
+    text = normalize_ws(text)
+    return [text[start:end] for start, end in sentence_spans(text)]
+
+
+def word_count(text: str) -> int:
+    return len(normalize_ws(text).split())
+
+
+def compile_replacements(pairs: Iterable[tuple[str, str]]) -> list[tuple[re.Pattern, str]]:
+    """Case-insensitive whole-word replacements, longest term first so phrases win."""
+    ordered = sorted(pairs, key=lambda pair: (-len(pair[0]), pair[0].lower()))
+    return [
+        (re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE), plain)
+        for term, plain in ordered
+    ]
+
+
+def canonicalize(text: str, replacements: list[tuple[re.Pattern, str]]) -> str:
+    """Rewrite garbled and colloquial words to the plain terms of the glossary."""
+    out = normalize_ws(text)
+    for pattern, plain in replacements:
+        out = pattern.sub(plain, out)
+    return out
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough for 'cancelled'/'cancel' or 'disputes'/'dispute' to meet."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, keep in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + keep
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousz":
+        word = word[:-1]  # cancell -> cancel, shipp -> ship
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]  # dispute/disput, close/clos meet their inflections
+    return word
+
+
+def tokens(text: str, replacements: list[tuple[re.Pattern, str]] | None = None) -> list[str]:
+    """Lexical tokens: canonicalised, lower-cased, stop words dropped, lightly stemmed."""
+    if replacements:
+        text = canonicalize(text, replacements)
+    return [stem(word) for word in _WORD.findall(text.lower()) if word not in STOPWORDS]
+
+
+def find_terms(text: str, terms: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The (term, meaning) pairs whose term occurs in text as a whole word, in text order."""
+    found = []
+    for term, meaning in terms.items():
+        match = re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, re.IGNORECASE)
+        if match:
+            found.append((match.start(), term, meaning))
+    return [(term, meaning) for _, term, meaning in sorted(found)]

@@ -1,0 +1,61 @@
+"""The real corpus in corpus/ and the committed index in index/."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from app.corpus import MAX_WORDS, content_hash, coverage, load_corpus
+from app.index import load_index
+from app.text import normalize_ws, source_text, word_count
+from tests.conftest import REPO
+
+CORPUS = REPO / "corpus"
+INDEX = REPO / "index"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(CORPUS)
+
+
+def test_every_guide_sentence_is_in_exactly_one_passage(corpus):
+    result = coverage(corpus)
+    assert result.uncovered == ()
+    assert result.overlapping == ()
+    assert result.sentences > 100
+
+
+def test_passages_are_verbatim_and_short(corpus):
+    guide = source_text((CORPUS / "source" / "aliexpress-dispute-guide.txt").read_text())
+    for passage in corpus.passages:
+        assert normalize_ws(passage.text) in guide, passage.id
+        assert word_count(passage.text) <= MAX_WORDS, passage.id
+
+
+def test_ids_are_unique(corpus):
+    assert [i for i, n in Counter(p.id for p in corpus.passages).items() if n > 1] == []
+
+
+def test_every_section_of_the_guide_is_present(corpus):
+    assert len(corpus.sections) == 11
+    assert {p.section for p in corpus.passages} == set(corpus.sections) - {"Comments"}
+
+
+def test_committed_index_is_fresh():
+    manifest = json.loads((INDEX / "manifest.json").read_text())
+    assert manifest["corpus"]["hash"] == content_hash(CORPUS), (
+        "index/ is stale against corpus/: run `kbqa build` and commit index/"
+    )
+    index = load_index(INDEX, corpus_dir=CORPUS)
+    assert [p.id for p in index.passages] == [p.id for p in load_corpus(CORPUS).passages]
+
+
+@pytest.mark.integration
+def test_committed_index_matches_the_installed_model():
+    from app.embed import MiniLMEmbedder
+
+    index = load_index(INDEX, corpus_dir=CORPUS, embedder=MiniLMEmbedder())
+    assert index.manifest["model"]["dim"] == index.dense.d == 384
