@@ -8,12 +8,17 @@ reaches the user for an expected failure.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app import __version__
-from app.config import ENV_CORPUS_DIR, ENV_INDEX_DIR, Paths
-from app.errors import CorpusError, KbqaError
+from app.config import ENV_CORPUS_DIR, ENV_INDEX_DIR, PROJECT_ROOT, Paths
+from app.errors import CorpusError, InputError, KbqaError
+
+DEFAULT_EVAL = PROJECT_ROOT / "tests" / "eval"
 
 
 def _err(message: str) -> None:
@@ -55,6 +60,78 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine(args: argparse.Namespace):
+    from app.engine import Engine
+
+    return Engine(Paths.resolve(args.corpus_dir, args.index_dir))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from app.engine import clean_question
+    from app.render import render_text
+
+    if args.question:
+        question = " ".join(args.question)
+        clean_question(question)  # refuse empty input before loading anything
+        answer = _engine(args).ask(question)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            print(render_text(answer, color=_color(sys.stdout)))
+        return 0
+    if sys.stdin.isatty():
+        _err('kbqa: give a question (kbqa ask "…") or pipe questions, one per line, into stdin')
+        return 2
+    engine = _engine(args)
+    for line in sys.stdin:
+        try:
+            answer = engine.ask(line)
+        except InputError as err:
+            if args.json:
+                print(json.dumps({"question": line.strip(), "error": str(err)}), flush=True)
+            else:
+                _err(f"kbqa: {err}")
+            continue
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(render_text(answer, color=_color(sys.stdout)) + "\n", flush=True)
+    return 0
+
+
+def _color(stream) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app import evaluate
+
+    engine = _engine(args)
+    sets = [Path(p) for p in args.set] if args.set else evaluate.default_sets(DEFAULT_EVAL)
+    if args.calibrate:
+        tuning = [p for p in sets if p.stem.startswith("tune")]
+        if not tuning:
+            _err("kbqa: --calibrate needs a tuning set (a file named tune*.yaml)")
+            return 2
+        items = [item for path in tuning for item in evaluate.load_items(path)]
+        _err(f"kbqa: calibrating on {', '.join(p.name for p in tuning)} ({len(items)} questions)")
+        settings, sweep = evaluate.calibrate(engine, items)
+        path = evaluate.write_calibration(
+            engine.paths.index_dir, settings, sweep, engine.load().index.manifest, tuning
+        )
+        print(f"calibrated: {settings}\nwrote {path}\n")
+        engine = _engine(args)
+    results, failures = {}, []
+    for path in sets:
+        outcomes = evaluate.run(engine, evaluate.load_items(path))
+        results[path.stem] = evaluate.metrics(outcomes)
+        failures += evaluate.failures(outcomes)
+    print(evaluate.report(results))
+    if args.failures and failures:
+        print("\n" + "\n".join(failures))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     paths = argparse.ArgumentParser(add_help=False)
     paths.add_argument(
@@ -82,6 +159,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to run the model (default cpu; auto picks a GPU if present)",
     )
     build.set_defaults(func=cmd_build)
+
+    ask = sub.add_parser("ask", parents=[paths], help="answer a question (or stdin, one per line)")
+    ask.add_argument("question", nargs="*", default=None, help="the question; omit to read stdin")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON (JSON Lines)")
+    ask.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", parents=[paths], help="measure answers on question sets")
+    ev.add_argument(
+        "--set",
+        action="append",
+        metavar="YAML",
+        help="question set (repeatable; default tests/eval/tune.yaml and heldout.yaml)",
+    )
+    ev.add_argument("--failures", action="store_true", help="list the questions answered wrong")
+    ev.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="sweep the fusion weight and refusal threshold on the first set and "
+        "store the best with the index",
+    )
+    ev.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -8,6 +8,10 @@ A corpus folder holds:
   a ``> quote`` holds its verbatim text and a bullet list its annotations (``verdict``,
   ``rule``, ``questions``, ``facts``);
 - ``glossary.md``: tables mapping the guide's garbled words (and buyers' words) to plain ones;
+- ``scope.md``: one paragraph on what the guide covers (said when a question is refused) and
+  a list of example questions;
+- ``out-of-scope.md``: topics buyers ask about that the guide does not answer, each a
+  ``## topic-id`` with example questions; a question nearer these than any passage is refused;
 - ``README.md``: documentation, never parsed.
 
 ``load_corpus`` collects every problem as ``path:line: message`` and raises one
@@ -27,13 +31,16 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from app.errors import CorpusError, CorpusIssue
+from app.question import analyze
 from app.text import normalize_ws, sentence_spans, split_sentences, word_count
 
 VERDICTS = ("yes", "no", "depends", "info")
 MAX_WORDS = 120
 MIN_QUESTIONS, MAX_QUESTIONS = 3, 6
 GLOSSARY_FILE = "glossary.md"
-SKIPPED_FILES = {"README.md", GLOSSARY_FILE}
+SCOPE_FILE = "scope.md"
+OUT_OF_SCOPE_FILE = "out-of-scope.md"
+SKIPPED_FILES = {"README.md", GLOSSARY_FILE, SCOPE_FILE, OUT_OF_SCOPE_FILE}
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELD = re.compile(r"^(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>.*)$", re.DOTALL)
@@ -110,6 +117,28 @@ class GlossaryEntry:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What the guide covers, in a sentence, and example questions to offer a buyer."""
+
+    text: str
+    examples: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "examples": list(self.examples)}
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A subject the guide does not cover, with questions buyers ask about it."""
+
+    id: str
+    questions: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "questions": list(self.questions)}
+
+
+@dataclass(frozen=True)
 class Corpus:
     passages: tuple[Passage, ...]
     glossary: tuple[GlossaryEntry, ...]
@@ -118,6 +147,8 @@ class Corpus:
     source_lines: tuple[str, ...]  # normalised non-blank, non-page-number lines
     content_hash: str
     files: tuple[str, ...] = field(default=())
+    scope: Scope = field(default_factory=lambda: Scope("", ()))
+    out_of_scope: tuple[Topic, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +226,16 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
         glossary, glossary_issues = _parse_glossary(glossary_path)
         issues += glossary_issues
 
+    scope = Scope("", ())
+    if (corpus_dir / SCOPE_FILE).exists():
+        scope, scope_issues = _parse_scope(corpus_dir / SCOPE_FILE)
+        issues += scope_issues
+
+    topics: list[Topic] = []
+    if (corpus_dir / OUT_OF_SCOPE_FILE).exists():
+        topics, topic_issues = _parse_out_of_scope(corpus_dir / OUT_OF_SCOPE_FILE)
+        issues += topic_issues
+
     if issues:
         raise CorpusError(issues)
     return Corpus(
@@ -205,6 +246,8 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
         source_lines=tuple(lines),
         content_hash=content_hash(corpus_dir),
         files=tuple(p.name for p in corpus_files(corpus_dir)),
+        scope=scope,
+        out_of_scope=tuple(topics),
     )
 
 
@@ -321,6 +364,7 @@ class _Draft:
                 problem(line, f"the rule does not mention the fact {amount!r}")
             facts.append(Fact(amount, normalize_ws(match["what"])))
 
+        issues += self._check_directions(questions)
         if issues:
             return None, issues
         return (
@@ -336,6 +380,30 @@ class _Draft:
             ),
             [],
         )
+
+    def _check_directions(self, questions: list[Question]) -> list[CorpusIssue]:
+        """Untagged questions share the passage's verdict, so they must ask the same way round.
+
+        "Should I close…?" and "Should I keep it open…?" cannot both be answered "no".
+        """
+        verdict = self.fields.get("verdict", (0, None))[1]
+        if verdict not in ("yes", "no"):
+            return []
+        directions = {}
+        for question in questions:
+            reading = analyze(question.text)
+            if question.verdict is None and reading.form != "open":
+                directions.setdefault(reading.polarity or 1, question.text)
+        if len(directions) < 2:
+            return []
+        return [
+            CorpusIssue(
+                self.path,
+                self.fields["questions"][0],
+                f"passage '{self.id}': {directions[1]!r} and {directions[-1]!r} ask opposite "
+                f"ways but share the verdict {verdict!r}; tag the one whose answer differs",
+            )
+        ]
 
 
 def _mentions(rule: str, number: str, unit: str) -> bool:
@@ -453,6 +521,47 @@ def _parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]
                 continue
             entries.append(GlossaryEntry(cells[0], cells[1], note=kind == "in the guide"))
     return entries, issues
+
+
+def _parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
+    tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+    paragraphs = [
+        normalize_ws(tokens[i + 1].content)
+        for i, t in enumerate(tokens)
+        if t.type == "paragraph_open" and t.level == 0
+    ]
+    examples = tuple(
+        normalize_ws(t.content)
+        for t in tokens
+        if t.type == "inline" and t.level == 3  # bullet list > item > paragraph > inline
+    )
+    if not paragraphs:
+        return Scope("", examples), [
+            CorpusIssue(_shown(path), 1, "scope.md needs a paragraph saying what the guide covers")
+        ]
+    return Scope(paragraphs[0], examples), []
+
+
+def _parse_out_of_scope(path: Path) -> tuple[list[Topic], list[CorpusIssue]]:
+    shown = _shown(path)
+    tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+    topics: list[tuple[int, str, list[str]]] = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2":
+            topics.append((_line(token), normalize_ws(tokens[i + 1].content), []))
+        elif token.type == "inline" and token.level == 3 and topics:
+            topics[-1][2].append(normalize_ws(token.content))
+    issues = []
+    seen: set[str] = set()
+    for line, topic_id, questions in topics:
+        if not _ID.match(topic_id):
+            issues.append(CorpusIssue(shown, line, f"topic id {topic_id!r} is not a slug"))
+        if topic_id in seen:
+            issues.append(CorpusIssue(shown, line, f"duplicate topic id {topic_id!r}"))
+        if not questions:
+            issues.append(CorpusIssue(shown, line, f"topic {topic_id!r} has no questions"))
+        seen.add(topic_id)
+    return [Topic(t, tuple(q)) for _, t, q in topics], issues
 
 
 def _section_lines(files: list[Path]) -> list[tuple[str, tuple[str, int]]]:

@@ -6,6 +6,9 @@ An index folder holds::
     passages.json   the passages, one JSON record each
     vectors.json    for each FAISS row: which passage it embeds and what (text, rule, question)
     glossary.json   the corpus glossary, for matching and for notes beside quotes
+    scope.json      what the guide covers and example questions
+    out-of-scope.*  questions the guide does not answer, and their embeddings
+    calibration.json  fusion weight, refusal threshold and bands (kbqa eval --calibrate)
     dense.faiss     normalised embeddings in an exact inner-product index
 
 A build writes a sibling temporary folder and swaps it in with one ``renameat2`` exchange,
@@ -36,16 +39,29 @@ import faiss
 import numpy as np
 
 from app import __version__
-from app.corpus import Corpus, GlossaryEntry, Passage, content_hash, load_corpus
+from app.corpus import (
+    Corpus,
+    GlossaryEntry,
+    Passage,
+    Scope,
+    Topic,
+    content_hash,
+    load_corpus,
+)
 from app.embed import Embedder
 from app.errors import IndexProblem
-from app.text import canonicalize, compile_replacements
+from app.text import canonicalize, compile_replacements, split_sentences
 
 INDEX_FORMAT = 1
 MANIFEST = "manifest.json"
 PASSAGES = "passages.json"
 VECTORS = "vectors.json"
 GLOSSARY = "glossary.json"
+SCOPE = "scope.json"
+OUT_OF_SCOPE = "out-of-scope.json"
+OUT_OF_SCOPE_DENSE = "out-of-scope.faiss"
+# Written by `kbqa eval --calibrate`, not by the build; a rebuild carries it over.
+CALIBRATION = "calibration.json"
 DENSE = "dense.faiss"
 # Above this many bytes a file is checked by size only: hashing gigabytes at every start costs.
 HASH_LIMIT = 64 << 20
@@ -54,7 +70,7 @@ BUILD_HINT = "kbqa build"
 
 @dataclass(frozen=True)
 class VectorRef:
-    """What one FAISS row embeds: the passage's ``text``, its ``rule`` or question ``ordinal``."""
+    """What one FAISS row embeds: a passage's text, rule, or n-th sentence or question."""
 
     passage: int
     kind: str
@@ -68,7 +84,10 @@ class Index:
     passages: tuple[Passage, ...]
     vectors: tuple[VectorRef, ...]
     glossary: tuple[GlossaryEntry, ...]
+    scope: Scope
     dense: faiss.Index
+    out_of_scope: tuple[tuple[str, str], ...] = ()  # (topic id, question), one per row of:
+    out_of_scope_dense: faiss.Index | None = None
 
     @property
     def version(self) -> str:
@@ -91,14 +110,22 @@ def vector_texts(corpus_passages: tuple[Passage, ...], glossary: tuple[GlossaryE
     replacements = compile_replacements((g.term, g.meaning) for g in glossary)
     refs, texts = [], []
     for i, passage in enumerate(corpus_passages):
+        sentences = split_sentences(passage.text)
         for kind, ordinal, text in (
             ("text", 0, passage.text),
             ("rule", 0, passage.rule),
+            # Sentences get their own vectors (when there are several) to pick the highlight.
+            *(("sentence", n, s) for n, s in enumerate(sentences) if len(sentences) > 1),
             *(("question", n, q.text) for n, q in enumerate(passage.questions)),
         ):
             refs.append(VectorRef(i, kind, ordinal))
             texts.append(canonicalize(text, replacements))
     return refs, texts
+
+
+def out_of_scope_texts(topics: tuple[Topic, ...], glossary: tuple[GlossaryEntry, ...]):
+    replacements = compile_replacements((g.term, g.meaning) for g in glossary)
+    return [canonicalize(q, replacements) for t in topics for q in t.questions]
 
 
 def build_index(
@@ -134,14 +161,18 @@ def build_index(
                     manifest=current,
                 )
         refs, texts = vector_texts(corpus.passages, corpus.glossary)
-        log(f"embedding {len(texts)} texts with {embedder.name}")
-        vectors = embedder.encode(texts, progress=progress)
-        _check_vectors(vectors, len(texts), embedder.dim)
+        oos_texts = out_of_scope_texts(corpus.out_of_scope, corpus.glossary)
+        log(f"embedding {len(texts) + len(oos_texts)} texts with {embedder.name}")
+        vectors = embedder.encode(texts + oos_texts, progress=progress)
+        _check_vectors(vectors, len(texts) + len(oos_texts), embedder.dim)
+        vectors, oos_vectors = vectors[: len(texts)], vectors[len(texts) :]
 
         tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
         try:
             tmp.chmod(0o755)  # mkdtemp makes it private; an index is meant to be read by all
-            manifest = _write_index(tmp, corpus, refs, vectors, embedder, now())
+            manifest = _write_index(tmp, corpus, refs, vectors, oos_vectors, embedder, now())
+            if (index_dir / CALIBRATION).is_file():
+                shutil.copy2(index_dir / CALIBRATION, tmp / CALIBRATION)
             _swap_into_place(tmp, index_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -222,31 +253,41 @@ def _read_index(index_dir: Path) -> Index:
         passages = tuple(Passage.from_dict(r) for r in _read_json(index_dir / PASSAGES))
         vectors = tuple(VectorRef(**r) for r in _read_json(index_dir / VECTORS))
         glossary = tuple(GlossaryEntry(**r) for r in _read_json(index_dir / GLOSSARY))
+        scope_record = _read_json(index_dir / SCOPE)
+        scope = Scope(scope_record["text"], tuple(scope_record["examples"]))
+        topics = tuple(
+            Topic(r["id"], tuple(r["questions"])) for r in _read_json(index_dir / OUT_OF_SCOPE)
+        )
     except (TypeError, KeyError) as err:
         raise IndexProblem(
             f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
         ) from None
-    try:
-        dense = faiss.read_index(str(index_dir / DENSE))
-    except RuntimeError as err:
-        raise IndexProblem(
-            f"{index_dir / DENSE} is unreadable ({str(err).splitlines()[0]}); "
-            f"run `{BUILD_HINT} --force`"
-        ) from None
+    dense = _read_faiss(index_dir / DENSE)
+    rows = tuple((t.id, q) for t in topics for q in t.questions)
+    oos_dense = _read_faiss(index_dir / OUT_OF_SCOPE_DENSE)
     actual = {"passages": len(passages), "vectors": len(vectors), "dim": dense.d}
     expected = {
         "passages": counts["passages"],
         "vectors": counts["vectors"],
         "dim": manifest["model"]["dim"],
     }
-    if actual != expected or dense.ntotal != len(vectors):
+    if actual != expected or dense.ntotal != len(vectors) or oos_dense.ntotal != len(rows):
         raise IndexProblem(
             f"{index_dir} does not match its manifest (found {actual}, expected {expected}); "
             f"run `{BUILD_HINT} --force`"
         )
     if manifest != _read_json(manifest_file):
         raise _Raced()
-    return Index(index_dir, manifest, passages, vectors, glossary, dense)
+    return Index(index_dir, manifest, passages, vectors, glossary, scope, dense, rows, oos_dense)
+
+
+def _read_faiss(path: Path) -> faiss.Index:
+    try:
+        return faiss.read_index(str(path))
+    except RuntimeError as err:
+        raise IndexProblem(
+            f"{path} is unreadable ({str(err).splitlines()[0]}); run `{BUILD_HINT} --force`"
+        ) from None
 
 
 def _verify_file(index_dir: Path, name: str, expected: dict[str, Any], manifest_file: Path) -> None:
@@ -313,15 +354,21 @@ def _write_index(
     corpus: Corpus,
     refs: list[VectorRef],
     vectors: np.ndarray,
+    oos_vectors: np.ndarray,
     embedder: Embedder,
     built_at: datetime,
 ) -> dict[str, Any]:
     dense = faiss.IndexFlatIP(embedder.dim)
     dense.add(vectors)
     faiss.write_index(dense, str(folder / DENSE))
+    oos_dense = faiss.IndexFlatIP(embedder.dim)
+    oos_dense.add(oos_vectors)
+    faiss.write_index(oos_dense, str(folder / OUT_OF_SCOPE_DENSE))
+    _write_json(folder / OUT_OF_SCOPE, [t.to_dict() for t in corpus.out_of_scope])
     _write_json(folder / PASSAGES, [p.to_dict() for p in corpus.passages])
     _write_json(folder / VECTORS, [ref.__dict__ for ref in refs])
     _write_json(folder / GLOSSARY, [g.to_dict() for g in corpus.glossary])
+    _write_json(folder / SCOPE, corpus.scope.to_dict())
     manifest = {
         "format": INDEX_FORMAT,
         "kbqa_version": __version__,
@@ -338,10 +385,19 @@ def _write_index(
             "vectors": len(refs),
             "sections": len(corpus.sections),
             "glossary": len(corpus.glossary),
+            "out_of_scope": len(oos_vectors),
         },
         "files": {
             name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
-            for name in (DENSE, PASSAGES, VECTORS, GLOSSARY)
+            for name in (
+                DENSE,
+                PASSAGES,
+                VECTORS,
+                GLOSSARY,
+                SCOPE,
+                OUT_OF_SCOPE,
+                OUT_OF_SCOPE_DENSE,
+            )
         },
     }
     # The manifest goes last: a folder with a manifest is a complete one.

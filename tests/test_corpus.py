@@ -87,7 +87,7 @@ BAD_CORPORA = [
         "- questions:\n  - Can I get a refund for a broken parcel?\n"
         "  - My item arrived broken, do I get money back?\n  - Is a refund possible for damage?\n",
         "",
-        ["a.md:41: passage 'broken-parcel': missing 'questions'"],
+        ["a.md:42: passage 'broken-parcel': missing 'questions'"],
         id="missing-questions",
     ),
     pytest.param(
@@ -104,7 +104,7 @@ BAD_CORPORA = [
         "b.md",
         "## appeal-window",
         "## late-parcel",
-        ["a.md:28: duplicate id 'late-parcel' (also at ", "b.md:3: duplicate id 'late-parcel'"],
+        ["a.md:29: duplicate id 'late-parcel' (also at ", "b.md:3: duplicate id 'late-parcel'"],
         id="duplicate-id-across-files",
     ),
     pytest.param(

@@ -23,7 +23,8 @@ def test_manifest_matches_golden(tmp_path: Path, corpus_dir: Path, fake: FakeEmb
     build_index(corpus_dir, tmp_path / "index", fake, now=lambda: FIXED_TIME)
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     # FAISS's binary layout is FAISS's business; the rest of the manifest is ours.
-    manifest["files"]["dense.faiss"]["sha256"] = "<faiss>"
+    for name in ("dense.faiss", "out-of-scope.faiss"):
+        manifest["files"][name]["sha256"] = "<faiss>"
     assert manifest == json.loads((GOLDEN / "manifest.json").read_text())
 
 
@@ -32,9 +33,10 @@ def test_load_round_trips(index_dir: Path, corpus_dir: Path):
     corpus = load_corpus(corpus_dir)
     assert index.passages == corpus.passages
     assert index.glossary == corpus.glossary
-    # Each passage embeds its text, its rule and each question.
-    assert len(index.vectors) == sum(2 + len(p.questions) for p in corpus.passages) == 25
-    assert index.dense.ntotal == 25
+    # Each passage embeds its text, its rule, each question, and its sentences when it has
+    # several (two passages have two).
+    assert len(index.vectors) == sum(2 + len(p.questions) for p in corpus.passages) + 4 == 30
+    assert index.dense.ntotal == 30
     first_question = next(v for v in index.vectors if v.kind == "question")
     assert (first_question.passage, first_question.ordinal) == (0, 0)
 

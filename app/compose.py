@@ -1,0 +1,298 @@
+"""The answer: a verdict, a headline and verbatim quotes, composed without a language model.
+
+``compose`` is a pure function of the question, its analysis and the retrieved evidence.
+Every word it returns is the guide's (quotes), an annotation's (rules, questions, scope) or
+one of four fixed prefixes ("Yes.", "No.", "It depends.", "The guide doesn't cover this.").
+
+How the verdict is chosen:
+
+1. Below the calibrated threshold, or nearer an annotated out-of-scope question than any
+   passage, the guide does not cover the question: ``not_covered``.
+2. Open questions ("how…", "what…", a choice between two actions) get ``info``.
+3. Otherwise the verdict is that of the annotated question of the top passage that the
+   buyer's question is closest to (its tag, or the passage's verdict), flipped when the two
+   ask with opposite polarity ("keep open" against "close").
+4. Asymmetric risk: an answer that tells the buyer to close, cancel, confirm or accept (or
+   "no" to keeping the dispute open) must rest on an annotated question about such an
+   action, at high confidence, with no close runner-up saying the opposite; otherwise it
+   becomes ``depends`` and the cautious passage is quoted too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from app.corpus import GlossaryEntry, Passage, Scope
+from app.question import Analysis
+from app.retrieve import Hit, Settings
+from app.text import find_terms, split_sentences
+
+VERDICTS = ("yes", "no", "depends", "info", "not_covered")
+PREFIX = {"yes": "Yes.", "no": "No.", "depends": "It depends."}
+NOT_COVERED = "The guide doesn't cover this."
+MAX_QUOTES = 3
+MAX_RELATED = 3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A hit with what composition needs to know about its questions and sentences."""
+
+    hit: Hit
+    question_similarity: dict[int, float]  # annotated question ordinal -> cosine
+    question_analysis: tuple[Analysis, ...]  # one per annotated question
+    sentence_similarity: dict[int, float]  # sentence ordinal -> cosine (multi-sentence only)
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a passage was quoted: its best-matching vector and its two ranks."""
+
+    matched: str  # "question", "rule", "sentence" or "text"
+    matched_text: str
+    dense: float
+    lexical: float
+    dense_rank: int
+    lexical_rank: int
+
+
+@dataclass(frozen=True)
+class Note:
+    term: str
+    means: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    id: str
+    section: str
+    text: str
+    highlight: str
+    score: float
+    why: Why
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True)
+class Confidence:
+    band: str  # "high", "medium", "low" or "none"
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    verdict: str
+    headline: str
+    quotes: tuple[Quote, ...]
+    confidence: Confidence
+    related: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: records become objects, tuples become lists."""
+        return _plain(asdict(self))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def flip(verdict: str) -> str:
+    return {"yes": "no", "no": "yes"}.get(verdict, verdict)
+
+
+def compose(
+    question: str,
+    analysis: Analysis,
+    evidence: list[Evidence],
+    settings: Settings,
+    glossary: tuple[GlossaryEntry, ...],
+    scope: Scope,
+    out_of_scope: float = -1.0,
+) -> Answer:
+    """``out_of_scope`` is the question's cosine to the nearest out-of-scope question."""
+    if (
+        not evidence
+        or evidence[0].hit.score < settings.threshold
+        or out_of_scope - evidence[0].hit.dense > settings.out_of_scope_margin
+    ):
+        return _not_covered(question, evidence, scope)
+
+    top = evidence[0]
+    confidence = _confidence(top.hit.score, settings)
+    quoted = [
+        e
+        for e in evidence[:MAX_QUOTES]
+        if e.hit.score >= max(settings.threshold, top.hit.score - settings.quote_margin)
+    ]
+    verdict, matched = _verdict(analysis, top)
+
+    if verdict in ("yes", "no") and _endorses_risk(verdict, analysis):
+        cautious = _cautious(verdict, analysis, evidence, settings)
+        about_action = matched is not None and matched.action is not None
+        if confidence.band != "high" or not about_action or cautious is not None:
+            verdict = "depends"
+            if cautious is not None and cautious not in quoted:
+                quoted = [*quoted[: MAX_QUOTES - 1], cautious]
+
+    headline = top.hit.passage.rule
+    if verdict in PREFIX:
+        headline = f"{PREFIX[verdict]} {headline}"
+    headline = _with_fact(headline, analysis, [e.hit.passage for e in quoted])
+
+    quotes = tuple(_quote(e, analysis, glossary) for e in quoted)
+    return Answer(
+        question=question,
+        verdict=verdict,
+        headline=headline,
+        quotes=quotes,
+        confidence=confidence,
+        related=_related(question, evidence, {q.id for q in quotes}),
+    )
+
+
+def _not_covered(question: str, evidence: list[Evidence], scope: Scope) -> Answer:
+    score = evidence[0].hit.score if evidence else 0.0
+    headline = f"{NOT_COVERED} {scope.text}".strip()
+    return Answer(
+        question=question,
+        verdict="not_covered",
+        headline=headline,
+        quotes=(),
+        confidence=Confidence("none", round(score, 4)),
+        related=scope.examples[:MAX_RELATED],
+    )
+
+
+def _confidence(score: float, settings: Settings) -> Confidence:
+    if score >= settings.high:
+        band = "high"
+    elif score >= settings.medium:
+        band = "medium"
+    else:
+        band = "low"
+    return Confidence(band, round(score, 4))
+
+
+def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, Analysis | None]:
+    """The verdict for the buyer's question from the top passage, and the question it rests on."""
+    passage = top.hit.passage
+    if analysis.form == "open" or analysis.choice:
+        return "info", None
+
+    # A question about doing something is answered by an annotated question about doing
+    # something; one about a fact ("do I get compensated?") by one about a fact.
+    ordinals = [
+        n
+        for n in top.question_similarity
+        if (analysis.form == "short" or top.question_analysis[n].form != "open")
+        and (top.question_analysis[n].action is None) == (analysis.action is None)
+    ]
+    if not ordinals:
+        return ("info" if passage.verdict in ("yes", "no") else passage.verdict), None
+
+    def closeness(n: int) -> tuple[float, int]:
+        # "Before it arrives" and "once it has arrived" read alike to the model, not to us.
+        theirs = top.question_analysis[n].arrived
+        timing = 0.0
+        if theirs is not None and analysis.arrived is not None:
+            timing = 0.15 if theirs == analysis.arrived else -0.15
+        return (top.question_similarity[n] + timing, -n)
+
+    best = max(ordinals, key=closeness)
+    matched = top.question_analysis[best]
+    tagged = passage.questions[best].verdict
+    verdict = tagged or passage.verdict
+    if matched.form == "open" and analysis.form == "short":
+        return "info", matched
+    # Only a question asked in full can be read as asking the opposite: keywords can't.
+    opposite = (matched.polarity or 1) != (analysis.polarity or 1)
+    if verdict in ("yes", "no") and analysis.form == "yesno" and opposite:
+        verdict = flip(verdict)
+    return verdict, matched
+
+
+def _endorses_risk(verdict: str, analysis: Analysis) -> bool:
+    """Does this answer tell the buyer to close, cancel, confirm or accept?"""
+    if analysis.polarity is None or analysis.action is None:
+        return False
+    return (verdict == "yes") == (analysis.polarity > 0)
+
+
+def _cautious(
+    verdict: str, analysis: Analysis, evidence: list[Evidence], settings: Settings
+) -> Evidence | None:
+    """A close runner-up that answers the same question the other way (or "it depends")."""
+    top_score = evidence[0].hit.score
+    for e in evidence[1:]:
+        if e.hit.score < max(settings.threshold, top_score - settings.quote_margin):
+            break
+        other, _ = _verdict(analysis, e)
+        if other == flip(verdict) or other == "depends":
+            return e
+    return None
+
+
+def _with_fact(headline: str, analysis: Analysis, passages: list[Passage]) -> str:
+    """Make sure a question asking for a number gets one in the headline."""
+    if not analysis.asks_amount or re.search(r"\d", headline):
+        return headline
+    for passage in passages:
+        for fact in passage.facts:
+            return f"{headline} ({fact.amount}: {fact.what}.)"
+    return headline
+
+
+def _quote(e: Evidence, analysis: Analysis, glossary: tuple[GlossaryEntry, ...]) -> Quote:
+    passage, hit = e.hit.passage, e.hit
+    sentences = split_sentences(passage.text)
+    if len(sentences) == 1 or not e.sentence_similarity:
+        highlight = sentences[0]
+    else:
+
+        def weight(n: int) -> tuple[float, int]:
+            bonus = 0.05 if analysis.asks_amount and re.search(r"\d", sentences[n]) else 0.0
+            return (e.sentence_similarity.get(n, -1.0) + bonus, -n)
+
+        highlight = sentences[max(range(len(sentences)), key=weight)]
+    notes = tuple(
+        Note(term, means)
+        for term, means in find_terms(passage.text, {g.term: g.meaning for g in glossary if g.note})
+    )
+    return Quote(
+        id=passage.id,
+        section=passage.section,
+        text=passage.text,
+        highlight=highlight,
+        score=round(hit.score, 4),
+        why=Why(
+            matched=hit.matched_kind,
+            matched_text=hit.matched_text,
+            dense=round(hit.dense, 4),
+            lexical=round(hit.lexical, 4),
+            dense_rank=hit.dense_rank,
+            lexical_rank=hit.lexical_rank,
+        ),
+        notes=notes,
+    )
+
+
+def _related(question: str, evidence: list[Evidence], quoted: set[str]) -> tuple[str, ...]:
+    """Questions a buyer is likely to ask next: the best question of the next passages."""
+    asked = question.strip().lower()
+    related: list[str] = []
+    for e in evidence:
+        if e.hit.passage.id in quoted or len(related) == MAX_RELATED:
+            continue
+        questions = e.hit.passage.questions
+        best = max(range(len(questions)), key=lambda n: (e.question_similarity.get(n, -1.0), -n))
+        text = questions[best].text
+        if text.lower() != asked and text not in related:
+            related.append(text)
+    return tuple(related)

@@ -1,0 +1,170 @@
+"""The question-answering service: load once, lazily, answer many.
+
+``Engine.ask(question) -> Answer`` is the one function the CLI and the UI call. The index
+and model load on first use (never at import) and are reused; when a rebuild replaces the
+index folder, the next question notices the new manifest and reloads, while questions
+already running finish on the old one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import unicodedata
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from app.compose import Answer, Evidence, compose
+from app.config import Paths
+from app.embed import Embedder, get_embedder
+from app.errors import IndexProblem, InputError
+from app.index import CALIBRATION, load_index, manifest_path
+from app.question import Analysis, analyze
+from app.retrieve import Hit, Query, Retriever, Settings
+
+MAX_QUESTION_CHARS = 1000
+CANDIDATES = 6  # passages considered for quotes, cautious runner-ups and related questions
+
+
+def clean_question(question: object) -> str:
+    """The question as kbqa will read it; ``InputError`` when there is nothing to read.
+
+    Control characters go, whitespace collapses, and a question longer than
+    ``MAX_QUESTION_CHARS`` is cut at a word boundary (callers compare lengths to tell the
+    buyer).
+    """
+    if not isinstance(question, str):
+        raise InputError(f"a question must be text, not {type(question).__name__}")
+    text = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in question
+    )
+    text = " ".join(text.split())
+    if not text:
+        raise InputError("the question is empty: type a question about your AliExpress dispute")
+    if len(text) > MAX_QUESTION_CHARS:
+        cut = text[:MAX_QUESTION_CHARS]
+        text = cut[: cut.rfind(" ")] if " " in cut else cut
+    return text
+
+
+def load_settings(index_dir: Path) -> Settings:
+    """Calibrated settings stored with the index, or the defaults when there are none."""
+    path = Path(index_dir) / CALIBRATION
+    if not path.is_file():
+        return Settings()
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))["settings"]
+        known = {f.name for f in fields(Settings)}
+        return Settings(**{k: float(v) for k, v in record.items() if k in known})
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise IndexProblem(
+            f"{path} is unreadable ({err}); run `kbqa eval --calibrate` or delete it"
+        ) from None
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    retriever: Retriever
+    question_analysis: dict[str, tuple[Analysis, ...]]
+    manifest_stamp: tuple[int, int]
+
+
+class Engine:
+    """Answers questions from the index in ``paths.index_dir``.
+
+    Thread-safe: the loaded state is an immutable snapshot swapped in whole.
+    """
+
+    def __init__(
+        self,
+        paths: Paths | None = None,
+        *,
+        embedder: Embedder | None = None,
+        device: str = "cpu",
+        settings: Settings | None = None,
+        check_corpus: bool = True,
+    ):
+        self.paths = paths or Paths.resolve()
+        self._embedder = embedder
+        self._device = device
+        self._settings = settings
+        self._check_corpus = check_corpus
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self._device)
+        return self._embedder
+
+    def load(self) -> Retriever:
+        """The current retriever, (re)loading the index when its manifest changed."""
+        return self._state().retriever
+
+    def _state(self) -> _Loaded:
+        loaded = self._loaded
+        stamp = _stamp(manifest_path(self.paths.index_dir))
+        # A missing manifest mid-swap is no reason to drop a working index.
+        if loaded is not None and (stamp is None or stamp == loaded.manifest_stamp):
+            return loaded
+        with self._lock:
+            if self._loaded is not None and self._loaded.manifest_stamp == stamp:
+                return self._loaded
+            index = load_index(
+                self.paths.index_dir,
+                corpus_dir=self.paths.corpus_dir if self._check_corpus else None,
+                embedder=self.embedder,
+            )
+            settings = self._settings or load_settings(self.paths.index_dir)
+            retriever = Retriever(index, self.embedder, settings)
+            analysis = {p.id: tuple(analyze(q.text) for q in p.questions) for p in index.passages}
+            self._loaded = _Loaded(retriever, analysis, stamp or (0, 0))
+            return self._loaded
+
+    def ask(self, question: str) -> Answer:
+        return self.ask_with_hits(question)[0]
+
+    def ask_with_hits(
+        self, question: str, *, settings: Settings | None = None, query: Query | None = None
+    ) -> tuple[Answer, list[Hit]]:
+        """The answer and the full ranking behind it (for evaluation and calibration).
+
+        ``settings`` overrides the calibrated ones; ``query`` reuses a prepared question.
+        """
+        text = clean_question(question)
+        state = self._state()
+        retriever = state.retriever
+        if settings is not None:
+            retriever = retriever.with_settings(settings)
+        query = query or retriever.prepare(text)
+        analysis = analyze(query.corrected)
+        ranking = retriever.retrieve(query)
+        hits = ranking[:CANDIDATES]
+        evidence = [
+            Evidence(
+                hit=hit,
+                question_similarity=retriever.similarities(query, hit.position, "question"),
+                question_analysis=state.question_analysis[hit.passage.id],
+                sentence_similarity=retriever.similarities(query, hit.position, "sentence"),
+            )
+            for hit in hits
+        ]
+        index = retriever.index
+        out_of_scope, _ = retriever.nearest_out_of_scope(query)
+        answer = compose(
+            text, analysis, evidence, retriever.settings, index.glossary, index.scope, out_of_scope
+        )
+        return answer, ranking
+
+    def prepare(self, question: str) -> Query:
+        return self.load().prepare(clean_question(question))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Identifies one manifest file: a swapped-in folder brings a new inode."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns

@@ -1,0 +1,279 @@
+"""What a buyer's question asks, read deterministically: its form and its polarity.
+
+The corpus's verdicts answer "should I do the risky thing?" (close or cancel the dispute,
+confirm receipt, accept an offer). A question can ask the opposite ("should I keep it
+open?"), negate it ("should I not close?") or judge it ("is it a scam to…?", "will I lose
+my money if I close?"). ``analyze`` reduces that to a sign:
+
+- ``polarity = +1``: the question asks about doing the risky thing (or calls it safe);
+- ``polarity = -1``: it asks about the opposite, or calls the risky thing bad;
+- ``polarity = None``: it names no action; verdicts are taken as written.
+
+``form`` says how to answer: ``yesno`` questions get yes/no/depends, ``open`` questions
+("how", "what", "when"…) get ``info``, and ``short`` keyword queries take the verdict of the
+annotated question they match.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WH = (
+    "what",
+    "whats",
+    "wat",
+    "how",
+    "hows",
+    "when",
+    "where",
+    "why",
+    "which",
+    "who",
+    "whom",
+    "whose",
+)
+_AUX = (
+    "should",
+    "shall",
+    "can",
+    "could",
+    "do",
+    "does",
+    "did",
+    "is",
+    "are",
+    "was",
+    "were",
+    "am",
+    "will",
+    "would",
+    "must",
+    "may",
+    "might",
+    "have",
+    "has",
+    "had",
+    "need",
+    "ought",
+    "shouldnt",
+    "cant",
+    "dont",
+    "doesnt",
+    "isnt",
+    "arent",
+    "wont",
+    "wouldnt",
+    "couldnt",
+)
+# "should I …", "is it …", "do I have to …": an auxiliary followed by a subject.
+_SUBJECT = ("i", "it", "we", "you", "this", "that", "there", "the", "my", "he", "she", "they")
+
+# Buyer actions that end the protection: +1. Their opposites: -1.
+_RISKY = re.compile(
+    r"\b(?:close[sd]?|closing|cancel(?:l?ed|l?ing|s)?|withdraw(?:n|ing|s)?|drop(?:ped|ping)?"
+    r"|end(?:ed|ing)?|finish(?:ed|ing)?|give up|giving up|retract|abandon"
+    r"|confirm(?:ed|ing|s)?|mark(?:ed|ing)? (?:\w+ ){0,3}as (?:received|delivered)"
+    r"|accept(?:ed|ing|s)?|agree(?:d|ing|s)?|go along|settle|take (?:the|his|her|their|a) "
+    r"(?:offer|deal|money|refund|coupon|discount)|release (?:the )?(?:money|payment)"
+    r"|pay (?:\w+ ){0,4}?(?:directly|outside|by bank|bank transfer|western union|wire|straight))\b"
+)
+_KEEP = re.compile(
+    r"\b(?:keep(?:ing)? (?:\w+ ){0,3}(?:open|going|active|alive)|keep(?:ing)? (?:the|my|this) "
+    r"(?:dispute|claim|case)|leav(?:e|ing) (?:\w+ ){0,3}open|wait(?:ed|ing)?|ignor(?:e|ed|ing)"
+    r"|refus(?:e|ed|ing)|declin(?:e|ed|ing)|reject(?:ed|ing)?|escalat(?:e|ed|ing)|hold out"
+    r"|continu(?:e|ing) (?:the|my|with)|stick with|fight(?:ing)?|say no)\b"
+)
+_BAD = re.compile(
+    r"\b(?:scam(?:s|med|ming)?|fraud(?:ulent)?|trick(?:s|ing|ed)?|lie|lies|lying|cheat(?:s|ing)?"
+    r"|deceiv(?:e|ing)|risk(?:y|s)?|dangerous|unsafe|mistake|bad idea|lose|losing|lost my"
+    r"|too late|suspicious|stall(?:ing)?|red flag|wrong (?:to|move|decision)|regret|shady|fishy"
+    r"|sketchy|bad sign"
+    r"|warning sign|worried|worry)\b"
+)
+# Asked about the seller, refusing is the opposite of having to: "can he just refuse?"
+_SELLER_REFUSES = re.compile(
+    r"\b(?:he|she|they|seller|store|shop)\s+(?:just |simply |really |even )?(?:refuse|reject"
+    r"|deny|decline|ignore|say no|keep the money)"
+)
+# An action done by someone else, or undergone ("the seller rejected it", "it was closed").
+_NOT_BUYER = re.compile(
+    r"\b(?:seller|sellers|he|she|they|store|shop|vendor|aliexpress|admin|administration|dispute"
+    r"|order|parcel|package|case|claim|it|was|is|been|got|gets|be|were|are|being)\s+(?:\w+\s+)?$"
+)
+# Agreeing to extend buyer protection keeps the guarantees: it is not the risky kind of accept.
+_SAFE_AGREEMENT = re.compile(r"^(?:agree|accept)\w*\s+(?:\w+\s+){0,3}?(?:extend|extension|prolong)")
+_ASKING = re.compile(
+    r"\b(?:should|shall|can|could|do|does|is|are|will|would|must|may|am)\s+(?:i|we|it|this|that"
+    r"|aliexpress|the seller|seller|he|she|they|you)\b"
+    r"|\b(?:what|wat|how|when|where|why|which)\s+(?:should|can|do|does|is|are|will|would|to|long"
+    r"|many|much|happens)\b"
+)
+# Verbs that make a clause a question of its own ("can aliexpress help me prove it?"), so it
+# must not borrow an action from the context before it.
+_OWN_VERB = re.compile(
+    r"\b(?:help|prove|appeal|get|ask|open|report|complain|contact|return|send|pay|track|check"
+    r"|file|win|receive|happen|happens|mean|work|find|see|know|reopen|do about|step in"
+    r"|decide|get involved|back me up|protect|cover|covered)\b"
+)
+_NEGATION = re.compile(r"\b(?:not|never|n't|nt)\s+(?:(?:to|just|yet|really|even)\s+)?$")
+_AMOUNT = re.compile(
+    r"\bhow (?:long|many|much|soon|late)\b|\bdeadlines?\b|\btime ?(?:limit|frame|window)\b"
+    r"|\b(?:until|by) when\b|\bwhat percent|\bhow many days\b|\bwindow\b"
+)
+_CONTEXT_ACTOR = re.compile(
+    r"(?:\b(?:to|i|i'll|i'd|me|if i|should i|can i)\s+"
+    r"|\bclick(?:ing)?\s+(?:on\s+)?(?:the\s+)?['\"]?)$"
+)
+
+
+# Whether the item is in the buyer's hands: the guide's answers turn on it ("confirm receipt
+# only once it has arrived"), and embeddings barely tell "before" from "after".
+_NOT_ARRIVED = re.compile(
+    r"\b(?:before (?:it|the \w+|my \w+|they|you|i) (?:\w+ )?(?:arrive|arrives|come|comes|get)"
+    r"|early|in advance|(?:has|have|had|did|does|is)(?:n't| not| never)? (?:yet )?(?:arrived|come|"
+    r"received)(?= yet)|(?:not|never|n't) (?:yet )?(?:arrived|arrive|come|came|received|get|got)"
+    r"|still (?:on (?:the|its) way|in transit|not here)|nothing (?:has )?(?:arrived|came|come)"
+    r"|not here yet|yet to arrive"
+    r"|before (?:i|i've|i have) (?:\w+ )?(?:check|checked|inspect|inspected|test|tested|open"
+    r"|opened|use|used|tried))\b"
+)
+_ARRIVED = re.compile(
+    r"\b(?:once (?:it|the \w+|my \w+) (?:has )?(?:arrived|arrives|came|comes)"
+    r"|after (?:it|the \w+|my \w+) (?:has )?(?:arrived|came)|(?:has|have) (?:finally )?"
+    r"(?:arrived|come)|(?:it|item|parcel|package|order) (?:finally )?(?:arrived|came)"
+    r"|i (?:got|received|have) (?:it|the item|my \w+)|it works|checked|inspected|tested"
+    r"|(?:is|was) (?:now )?(?:here|sitting|in my)|showed up|turned up|came today|arrived today"
+    r"|(?:finally|just) (?:came|arrived|got))\b"
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    form: str  # "yesno", "open" or "short"
+    action: int | None  # +1 risky, -1 keep, None: no action named
+    polarity: int | None  # action x judgement x negation
+    asks_amount: bool  # the buyer wants a number: days, percent, amount
+    choice: bool  # "close it or keep it open?": asks between opposite actions
+    arrived: int | None = None  # +1 the item is in hand, -1 not yet, None: not said
+
+
+def _clean(text: str) -> str:
+    text = text.lower().replace("’", "'")
+    text = re.sub(r"\b(\w+)n't\b", r"\1 n't", text)  # "don't" -> "do n't": keeps the negation
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.replace("n't", "nt"))
+
+
+def _question_clause(text: str) -> tuple[str, str, str]:
+    """(context, clause, form): the clause that asks, and what came before it."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n", text) if s.strip()]
+    asking = [s for s in sentences if "?" in s]
+    last = (asking or sentences or [""])[-1]
+    before = text[: text.rfind(last)] if last else ""
+    # A clause starts at the sentence start or after a comma, dash, semicolon or "so"/"and".
+    starts = [0] + [m.end() for m in re.finditer(r"[,;:]\s*|\s[-–]\s|\b(?:so|and|but)\s", last)]
+    # Buyers skip punctuation: "seller rejected my dispute should i close it".
+    starts = sorted({*starts, *(m.start() for m in _ASKING.finditer(last))})
+    for start in starts:
+        # "shouldn't I" reads as "should I": the negation sits on the auxiliary, not the action.
+        words = [w for w in _words(last[start:]) if w not in ("nt", "not")]
+        if not words:
+            continue
+        first = words[0]
+        second = words[1] if len(words) > 1 else ""
+        if first in _WH or (first == "what's") or first.startswith("how"):
+            return before + last[:start], last[start:], "open"
+        loose = first in _AUX and first not in ("have", "has", "had", "need")
+        if first in _AUX and (second in _SUBJECT or second == "" or loose):
+            return before + last[:start], last[start:], "yesno"
+        if first in ("any", "anyway") and second in _AUX:
+            return before + last[:start], last[start:], "yesno"
+    # "ok to close the dispute?", "safe to confirm receipt?": a yes/no question without its verb.
+    if last.rstrip().endswith("?") and re.match(r"^\s*(?:ok|okay|safe|fine|better|worth)\b", last):
+        return before, last, "yesno"
+    return before, last, "short"
+
+
+def _buyer_actions(text: str) -> list[tuple[int, int]]:
+    """(position, sign) of the actions in text that the buyer would take, in order."""
+    found = [
+        (m.start(), +1)
+        for m in _RISKY.finditer(text)
+        if not _SAFE_AGREEMENT.match(text[m.start() :])
+    ]
+    found += [(m.start(), -1) for m in _KEEP.finditer(text)]
+    return sorted((at, sign) for at, sign in found if not _NOT_BUYER.search(text[:at]))
+
+
+def asking_clause(question: str) -> str:
+    """The part of a question that asks, without the story before it ("…, should I cancel?")."""
+    text = " ".join(question.split())
+    _, clause, _ = _question_clause(text.lower())
+    start = text.lower().rfind(clause.strip()) if clause.strip() else -1
+    return text[start:].strip() if start >= 0 else text
+
+
+def _first_action(text: str) -> tuple[int, int] | None:
+    """(sign, position) of the first buyer action named in text, if it is what the text asks.
+
+    "Does the seller get paid when I confirm?" asks about getting paid: an action after
+    another verb of the clause is only its circumstance.
+    """
+    found = _buyer_actions(text)
+    if not found:
+        return None
+    position, sign = found[0]
+    other = _OWN_VERB.search(text)
+    if other and other.start() < position:
+        return None
+    return sign, position
+
+
+def _context_action(context: str) -> tuple[int, int] | None:
+    """The last action the buyer is asked or wants to take in the context ("asks me to close")."""
+    asked = [
+        (at, sign) for at, sign in _buyer_actions(context) if _CONTEXT_ACTOR.search(context[:at])
+    ]
+    if not asked:
+        return None
+    position, sign = asked[-1]
+    return sign, position
+
+
+def analyze(question: str) -> Analysis:
+    text = _clean(question)
+    context, clause, form = _question_clause(text)
+    action_at = _first_action(clause)
+    source = clause
+    if action_at is None and not _OWN_VERB.search(clause):
+        # "The seller wants me to close the dispute. Should I?": the clause asks about the
+        # action named just before it.
+        action_at = _context_action(context)
+        source = context
+    action = action_at[0] if action_at else None
+
+    negated = False
+    if action_at is not None:
+        negated = bool(_NEGATION.search(source[: action_at[1]]))
+    judged_bad = bool(_BAD.search(clause)) or (
+        action is None and bool(_SELLER_REFUSES.search(clause))
+    )
+    choice = bool(re.search(r"\bor\b", clause) and _RISKY.search(clause) and _KEEP.search(clause))
+
+    polarity = None
+    if action is not None:
+        polarity = action * (-1 if negated else 1) * (-1 if judged_bad else 1)
+    elif judged_bad:
+        polarity = -1
+    return Analysis(
+        form=form,
+        action=action,
+        polarity=polarity,
+        asks_amount=bool(_AMOUNT.search(text)),
+        choice=choice,
+        arrived=-1 if _NOT_ARRIVED.search(text) else (1 if _ARRIVED.search(text) else None),
+    )

@@ -1,0 +1,248 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) scores fused into one ranking.
+
+Both sides see the question after the same preparation as the corpus: typos corrected
+towards the corpus vocabulary, then the glossary applied, so "claim", "spores" and
+"dispute" meet. A passage's dense score is its best vector (text, rule, a sentence or an
+annotated question); its lexical score is BM25 over text + rule + questions, divided by the
+most the question's terms could score, so both live in [0, 1] and mean the same thing for
+every question. The fused score is ``alpha * dense + (1 - alpha) * lexical``.
+
+``Retriever.retrieve`` returns every passage as a ``Hit``, sorted by fused score (highest
+first), ties broken by dense score, then by corpus order.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from app.corpus import Passage
+from app.embed import Embedder, model_dir
+from app.errors import ModelError
+from app.index import Index
+from app.question import asking_clause
+from app.text import Speller, canonicalize, compile_replacements, split_sentences, tokens
+
+DENSE_CANDIDATES = 512  # FAISS neighbours gathered per question, before grouping by passage
+MIN_CLAUSE_WORDS = 999  # a shorter asking clause ("should I?") means nothing on its own
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Knobs fixed by calibration (``kbqa eval --calibrate``) and stored with the index."""
+
+    alpha: float = 0.75  # weight of the dense score in the fused score
+    threshold: float = 0.45  # below this fused score the guide does not cover the question
+    high: float = 0.65  # fused score from which confidence is high
+    medium: float = 0.55  # ... and medium; low below that (but above the threshold)
+    quote_margin: float = 0.08  # further quotes must score within this of the first
+    # Refuse when an out-of-scope question is this much closer than the best passage vector.
+    out_of_scope_margin: float = 0.0
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    position: int  # the passage's place in the corpus, the last tie-break
+    score: float
+    dense: float
+    lexical: float
+    dense_rank: int
+    lexical_rank: int
+    matched_kind: str  # what the best vector embeds: "question", "rule", "sentence" or "text"
+    matched_text: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as prepared for matching.
+
+    ``vectors`` holds the whole question's embedding and, when a story comes before the
+    question proper, the asking clause's too: a passage scores by the closer of the two.
+    """
+
+    original: str
+    corrected: str  # typos fixed
+    canonical: str  # glossary applied
+    vectors: np.ndarray  # (1 or 2, dim)
+
+    @property
+    def vector(self) -> np.ndarray:
+        return self.vectors[0]
+
+
+class BM25:
+    """Okapi BM25 over pre-tokenised documents, scores normalised to [0, 1]."""
+
+    def __init__(self, documents: list[list[str]], k1: float = 1.2, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.n = len(documents)
+        self.lengths = np.array([len(d) for d in documents], dtype=np.float64)
+        self.average = float(self.lengths.mean()) if self.n else 0.0
+        self.frequencies = [Counter(d) for d in documents]
+        document_frequency = Counter(t for d in documents for t in set(d))
+        self.idf = {t: self._idf(df) for t, df in document_frequency.items()}
+
+    def _idf(self, df: int) -> float:
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def scores(self, query: list[str]) -> np.ndarray:
+        """Each document's BM25 over the most any document could score for these terms.
+
+        A term no document contains still counts in that maximum, so a question about things
+        the corpus never mentions scores low everywhere.
+        """
+        terms = list(dict.fromkeys(query))
+        out = np.zeros(self.n)
+        if not terms or not self.n:
+            return out
+        norm = self.k1 * (1 - self.b + self.b * self.lengths / self.average)
+        best = 0.0
+        for term in terms:
+            idf = self.idf.get(term, self._idf(0))
+            best += idf * (self.k1 + 1)
+            tf = np.array([f.get(term, 0) for f in self.frequencies], dtype=np.float64)
+            out += idf * tf * (self.k1 + 1) / (tf + norm)
+        return out / best
+
+
+class Retriever:
+    """A loaded index plus the model and lexical tables needed to query it."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings | None = None):
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings or Settings()
+        self.replacements = compile_replacements((g.term, g.meaning) for g in index.glossary)
+        self.bm25 = BM25([self._document_tokens(p) for p in index.passages])
+        self._refs_by_passage: dict[int, list[int]] = {}
+        for row, ref in enumerate(index.vectors):
+            self._refs_by_passage.setdefault(ref.passage, []).append(row)
+
+    def with_settings(self, settings: Settings) -> Retriever:
+        """The same retriever with other settings (shares every loaded table)."""
+        clone = copy.copy(self)
+        clone.settings = settings
+        return clone
+
+    def _document_tokens(self, passage: Passage) -> list[str]:
+        text = " ".join([passage.text, passage.rule, *(q.text for q in passage.questions)])
+        return tokens(text, self.replacements)
+
+    @cached_property
+    def speller(self) -> Speller:
+        vocabulary: Counter[str] = Counter()
+        for passage in self.index.passages:
+            for text in (passage.text, passage.rule, *(q.text for q in passage.questions)):
+                vocabulary.update(w.lower() for w in re.findall(r"[A-Za-z]+", text))
+        for entry in self.index.glossary:
+            vocabulary.update(w.lower() for w in re.findall(r"[A-Za-z]+", entry.term))
+        return Speller(vocabulary, known=_general_words())
+
+    def prepare(self, question: str) -> Query:
+        corrected = self.speller.correct(question)
+        canonical = canonicalize(corrected, self.replacements)
+        texts = [canonical]
+        clause = asking_clause(canonical)
+        if clause != canonical and len(clause.split()) >= MIN_CLAUSE_WORDS:
+            texts.append(clause)
+        return Query(question, corrected, canonical, self.embedder.encode(texts))
+
+    def retrieve(self, question: str | Query) -> list[Hit]:
+        query = question if isinstance(question, Query) else self.prepare(question)
+        passages = self.index.passages
+        count = len(passages)
+        alpha = self.settings.alpha
+
+        dense = np.full(count, -1.0)
+        matched = [("text", p.text) for p in passages]
+        k = min(DENSE_CANDIDATES, self.index.dense.ntotal)
+        similarities, rows = self.index.dense.search(query.vectors, k)
+        for similarity, row in zip(similarities.ravel(), rows.ravel(), strict=True):
+            if row < 0:
+                continue
+            ref = self.index.vectors[row]
+            if similarity > dense[ref.passage]:
+                dense[ref.passage] = float(similarity)
+                matched[ref.passage] = (ref.kind, self.vector_text(row))
+        floor = float(similarities[:, -1].min()) if k else 0.0
+        dense[dense == -1.0] = floor  # not among the neighbours: at most the last neighbour
+
+        lexical = self.bm25.scores(tokens(query.canonical, self.replacements))
+        fused = alpha * dense + (1 - alpha) * lexical
+        dense_rank = _ranks(dense)
+        lexical_rank = _ranks(lexical)
+        order = sorted(range(count), key=lambda i: (-fused[i], -dense[i], i))
+        return [
+            Hit(
+                passage=passages[i],
+                position=i,
+                score=round(float(fused[i]), 6),
+                dense=round(float(dense[i]), 6),
+                lexical=round(float(lexical[i]), 6),
+                dense_rank=dense_rank[i],
+                lexical_rank=lexical_rank[i],
+                matched_kind=matched[i][0],
+                matched_text=matched[i][1],
+            )
+            for i in order
+        ]
+
+    def nearest_out_of_scope(self, query: Query) -> tuple[float, str]:
+        """Cosine to the closest out-of-scope question, and that question's topic."""
+        oos = self.index.out_of_scope_dense
+        if oos is None or oos.ntotal == 0:
+            return -1.0, ""
+        similarity, row = oos.search(query.vectors, 1)
+        best = int(np.argmax(similarity[:, 0]))
+        return float(similarity[best, 0]), self.index.out_of_scope[int(row[best, 0])][0]
+
+    def vector_text(self, row: int) -> str:
+        ref = self.index.vectors[row]
+        passage = self.index.passages[ref.passage]
+        if ref.kind == "question":
+            return passage.questions[ref.ordinal].text
+        if ref.kind == "rule":
+            return passage.rule
+        if ref.kind == "sentence":
+            return passage_sentences(passage)[ref.ordinal]
+        return passage.text
+
+    def similarities(self, query: Query, passage_position: int, kind: str) -> dict[int, float]:
+        """Cosine of the query with each vector of one kind of one passage, by ordinal."""
+        out = {}
+        for row in self._refs_by_passage.get(passage_position, []):
+            ref = self.index.vectors[row]
+            if ref.kind == kind:
+                out[ref.ordinal] = float((query.vectors @ self.index.dense.reconstruct(row)).max())
+        return out
+
+
+def passage_sentences(passage: Passage) -> list[str]:
+    return split_sentences(passage.text)
+
+
+def _ranks(values: np.ndarray) -> list[int]:
+    """1-based rank of each value, highest first, ties by position."""
+    order = sorted(range(len(values)), key=lambda i: (-values[i], i))
+    ranks = [0] * len(values)
+    for rank, i in enumerate(order, 1):
+        ranks[i] = rank
+    return ranks
+
+
+def _general_words() -> frozenset[str]:
+    """Whole words of the model's vocabulary: real English the speller must leave alone."""
+    try:
+        vocab = model_dir() / "vocab.txt"
+    except ModelError:
+        return frozenset()
+    return frozenset(
+        line.strip() for line in vocab.read_text(encoding="utf-8").splitlines() if line.isalpha()
+    )

@@ -1,0 +1,194 @@
+"""Composing answers from evidence: verdicts, polarity, risk, refusal, headline facts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.compose import Evidence, compose
+from app.corpus import load_corpus
+from app.question import analyze
+from app.retrieve import Hit, Settings
+from tests.conftest import FIXTURES, GOLDEN
+
+CORPUS = load_corpus(FIXTURES / "corpus")
+PASSAGES = {p.id: p for p in CORPUS.passages}
+SETTINGS = Settings(threshold=0.4, high=0.7, medium=0.55, quote_margin=0.1)
+
+
+def evidence(passage_id: str, score: float, question_sims=(), sentence_sims=()) -> Evidence:
+    """Evidence for one fixture passage; question_sims gives a cosine per annotated question."""
+    passage = PASSAGES[passage_id]
+    hit = Hit(
+        passage=passage,
+        position=list(PASSAGES).index(passage_id),
+        score=score,
+        dense=score,
+        lexical=score,
+        dense_rank=1,
+        lexical_rank=1,
+        matched_kind="question",
+        matched_text=passage.questions[0].text,
+    )
+    return Evidence(
+        hit=hit,
+        question_similarity=dict(enumerate(question_sims or [0.5] * len(passage.questions))),
+        question_analysis=tuple(analyze(q.text) for q in passage.questions),
+        sentence_similarity=dict(enumerate(sentence_sims)),
+    )
+
+
+def answer(question: str, *items: Evidence, out_of_scope: float = -1.0):
+    return compose(
+        question,
+        analyze(question),
+        list(items),
+        SETTINGS,
+        CORPUS.glossary,
+        CORPUS.scope,
+        out_of_scope,
+    )
+
+
+def test_yes_no_question_gets_the_passage_verdict():
+    result = answer(
+        "Should I close the dispute before the seller pays?",
+        evidence("keep-open-until-paid", 0.9, [0.9, 0.6, 0.3, 0.2]),
+    )
+    assert result.verdict == "no"
+    assert result.headline == (
+        "No. Don't close the dispute until the seller pays; the seller has 5 days to answer."
+    )
+    assert result.confidence.band == "high"
+
+
+def test_opposite_polarity_flips_the_verdict():
+    result = answer(
+        "Should I keep the dispute open until the seller pays?",
+        evidence("keep-open-until-paid", 0.9, [0.9, 0.6, 0.3, 0.2]),
+    )
+    assert result.verdict == "yes"
+    assert result.headline.startswith("Yes. Don't close the dispute")
+
+
+def test_open_question_gets_info_and_the_rule():
+    result = answer(
+        "How long does the seller have to answer?",
+        evidence("keep-open-until-paid", 0.9, [0.4, 0.3, 0.95, 0.2]),
+    )
+    assert result.verdict == "info"
+    assert result.headline == (
+        "Don't close the dispute until the seller pays; the seller has 5 days to answer."
+    )
+
+
+def test_tagged_question_answers_with_its_own_verdict():
+    result = answer(
+        "Can I still appeal after a month?", evidence("appeal-window", 0.9, [0.3, 0.5, 0.95])
+    )
+    assert result.verdict == "no"
+
+
+def test_below_threshold_is_not_covered():
+    result = answer("What is the capital of France?", evidence("late-parcel", 0.2))
+    assert result.verdict == "not_covered"
+    assert result.quotes == ()
+    assert result.headline == (
+        "The guide doesn't cover this. The guide covers returns and appeals."
+    )
+    assert result.related == CORPUS.scope.examples[:3]
+    assert result.confidence.band == "none"
+
+
+def test_nearer_an_out_of_scope_question_is_not_covered():
+    result = answer("Will it rain tomorrow?", evidence("late-parcel", 0.6), out_of_scope=0.8)
+    assert result.verdict == "not_covered"
+
+
+def test_risky_yes_needs_high_confidence():
+    question = "Can I close the dispute once the seller has paid?"
+    sims = [0.5, 0.5, 0.1, 0.95]  # closest to the tagged `yes` question
+    assert answer(question, evidence("keep-open-until-paid", 0.9, sims)).verdict == "yes"
+    assert answer(question, evidence("keep-open-until-paid", 0.6, sims)).verdict == "depends"
+
+
+def test_risky_yes_with_a_conflicting_runner_up_becomes_depends_and_quotes_it():
+    question = "Can I close the dispute once the seller has paid?"
+    top = evidence("keep-open-until-paid", 0.9, [0.5, 0.5, 0.1, 0.95])
+    appeal = evidence("appeal-window", 0.89)
+    other = evidence("keep-open-until-paid", 0.88, [0.95, 0.5, 0.1, 0.2])  # reads as "no"
+    result = answer(question, top, appeal, other)
+    assert result.verdict == "depends"
+    assert result.headline.startswith("It depends. ")
+    assert len(result.quotes) == 3
+
+
+def test_no_to_keeping_it_open_is_as_risky_as_yes_to_closing():
+    # "Should I keep it open once paid?" answered "no" tells the buyer to close.
+    question = "Should I keep the dispute open once the seller has paid?"
+    sims = [0.5, 0.5, 0.1, 0.95]
+    assert answer(question, evidence("keep-open-until-paid", 0.9, sims)).verdict == "no"
+    assert answer(question, evidence("keep-open-until-paid", 0.6, sims)).verdict == "depends"
+
+
+def test_a_fact_question_is_not_answered_by_an_action_question():
+    # "Can I get a refund…" names no action; the only yes/no question it may use must not
+    # be about closing: broken-parcel's questions are all fact questions, so yes.
+    result = answer("Do I get a refund for a broken parcel?", evidence("broken-parcel", 0.9))
+    assert result.verdict == "yes"
+    closing = answer("Should I close my claim now?", evidence("broken-parcel", 0.9))
+    assert closing.verdict == "info"
+
+
+def test_question_asking_for_a_number_gets_one_in_the_headline():
+    result = answer(
+        "How long can a late parcel take?",
+        evidence("broken-parcel", 0.9),
+        evidence("late-parcel", 0.85),
+    )
+    assert result.verdict == "info"
+    assert result.headline == (
+        "Ask for a refund when the parcel arrives broken. (60 days: longest wait for a parcel.)"
+    )
+
+
+def test_highlight_is_the_closest_sentence_and_notes_explain_garble():
+    result = answer(
+        "Should I close the dispute before I am paid?",
+        evidence("keep-open-until-paid", 0.9, [0.9, 0.5, 0.5, 0.2], sentence_sims=[0.8, 0.3]),
+    )
+    quote = result.quotes[0]
+    assert quote.highlight == "Do not close the spores until the seller pays."
+    assert [(n.term, n.means) for n in quote.notes] == [("spores", "dispute")]
+    assert quote.text in " ".join(CORPUS.source_lines)
+
+
+def test_further_quotes_must_be_close_to_the_first():
+    result = answer(
+        "Should I close the dispute before I am paid?",
+        evidence("keep-open-until-paid", 0.9, [0.9, 0.5, 0.5, 0.2]),
+        evidence("appeal-window", 0.85),
+        evidence("late-parcel", 0.5),
+    )
+    assert [q.id for q in result.quotes] == ["keep-open-until-paid", "appeal-window"]
+    assert "What does a dispute do?" not in result.related
+
+
+def test_answer_serialises_to_the_golden_json():
+    result = answer(
+        "Should I keep the dispute open until the seller pays?",
+        evidence("keep-open-until-paid", 0.9, [0.9, 0.6, 0.3, 0.2], sentence_sims=[0.8, 0.3]),
+        evidence("appeal-window", 0.85, [0.2, 0.7, 0.1]),
+        evidence("late-parcel", 0.5, [0.6, 0.3, 0.2]),
+    )
+    golden = json.loads((GOLDEN / "answer.json").read_text())
+    assert result.to_dict() == golden
+    assert list(golden) == ["question", "verdict", "headline", "quotes", "confidence", "related"]
+
+
+@pytest.mark.parametrize("verdict", ["yes", "no", "depends", "info", "not_covered"])
+def test_every_verdict_has_a_label(verdict):
+    from app.render import LABELS
+
+    assert LABELS[verdict]

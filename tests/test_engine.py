@@ -1,0 +1,82 @@
+"""The engine on the fixture corpus with the fake embedder: input handling and answering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import Paths
+from app.embed import FakeEmbedder
+from app.engine import MAX_QUESTION_CHARS, Engine, clean_question
+from app.errors import InputError
+from app.index import build_index
+from app.retrieve import BM25, Settings
+
+
+@pytest.fixture
+def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
+    paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=index_dir.parent)
+    return Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])
+def test_empty_questions_are_refused(question: str):
+    with pytest.raises(InputError, match="empty"):
+        clean_question(question)
+
+
+def test_non_text_is_refused():
+    with pytest.raises(InputError, match="must be text, not int"):
+        clean_question(42)
+
+
+def test_questions_are_cleaned_and_cut():
+    assert clean_question("  how\x00 long\n\tto appeal?  ") == "how long to appeal?"
+    long = "word " * 400
+    cut = clean_question(long)
+    assert len(cut) <= MAX_QUESTION_CHARS
+    assert cut.endswith("word")
+
+
+def test_ask_answers_from_the_fixture(engine: Engine):
+    answer = engine.ask("Should I close the dispute before I am paid?")
+    assert answer.verdict == "no"
+    assert answer.quotes[0].id == "keep-open-until-paid"
+    assert answer.headline.startswith("No. ")
+
+
+def test_ask_is_deterministic(engine: Engine):
+    question = "How long do I have to appeal?"
+    assert engine.ask(question) == engine.ask(question)
+
+
+def test_ranking_is_sorted_with_stated_tie_breaks(engine: Engine):
+    _, ranking = engine.ask_with_hits("refund broken parcel")
+    keys = [(-h.score, -h.dense, h.position) for h in ranking]
+    assert keys == sorted(keys)
+    assert len(ranking) == 5
+
+
+def test_engine_loads_nothing_until_asked(index_dir: Path, corpus_dir: Path):
+    engine = Engine(Paths(corpus_dir, index_dir, index_dir.parent))
+    assert engine._loaded is None
+    assert engine._embedder is None
+
+
+def test_engine_reloads_after_a_rebuild(engine: Engine, corpus_dir: Path, fake: FakeEmbedder):
+    before = engine.load().index.version
+    b = corpus_dir / "b.md"
+    b.write_text(b.read_text().replace("Is there an appeal deadline?", "Appeal by when?"))
+    build_index(corpus_dir, engine.paths.index_dir, fake)
+    after = engine.load().index
+    assert after.version != before
+    assert after.passages[-1].questions[1].text == "Appeal by when?"
+
+
+def test_bm25_scores_are_normalised():
+    bm25 = BM25([["dispute", "close"], ["parcel", "late"], ["dispute", "appeal", "days"]])
+    scores = bm25.scores(["dispute", "close"])
+    assert scores.argmax() == 0
+    assert 0 < scores.max() < 1
+    assert bm25.scores(["weather"]).max() == 0
