@@ -121,11 +121,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         print(f"calibrated: {settings}\nwrote {path}\n")
         engine = _engine(args)
-    results, failures = {}, []
+    results, failures, splits = {}, [], {}
     for path in sets:
         outcomes = evaluate.run(engine, evaluate.load_items(path))
         results[path.stem] = evaluate.metrics(outcomes)
         failures += evaluate.failures(outcomes)
+        split = "held-out" if path.stem.startswith("heldout") else "tuning"
+        splits.setdefault(split, []).extend(outcomes)
+    if len(results) > len(splits) > 0:
+        for split, outcomes in splits.items():
+            results[f"{split} (all)"] = evaluate.metrics(outcomes)
     print(evaluate.report(results))
     if args.failures and failures:
         print("\n" + "\n".join(failures))

@@ -14,8 +14,9 @@ How the verdict is chosen:
    ask with opposite polarity ("keep open" against "close").
 4. Asymmetric risk: an answer that tells the buyer to close, cancel, confirm or accept (or
    "no" to keeping the dispute open) must rest on an annotated question about such an
-   action, at high confidence, with no close runner-up saying the opposite; otherwise it
-   becomes ``depends`` and the cautious passage is quoted too.
+   action, at high confidence (or medium, with that question a near paraphrase), with no
+   close runner-up saying the opposite; otherwise it becomes ``depends`` and the cautious
+   passage is quoted too.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ PREFIX = {"yes": "Yes.", "no": "No.", "depends": "It depends."}
 NOT_COVERED = "The guide doesn't cover this."
 MAX_QUOTES = 3
 MAX_RELATED = 3
+# Below high confidence, a "yes, close it" must rest on an annotated question this close.
+RISKY_MATCH = 0.75
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,10 @@ def compose(
     if verdict in ("yes", "no") and _endorses_risk(verdict, analysis):
         cautious = _cautious(verdict, analysis, evidence, settings)
         about_action = matched is not None and matched.action is not None
-        if confidence.band != "high" or not about_action or cautious is not None:
+        sure = confidence.band == "high" or (
+            confidence.band == "medium" and _match_similarity(top, matched) >= RISKY_MATCH
+        )
+        if not sure or not about_action or cautious is not None:
             verdict = "depends"
             if cautious is not None and cautious not in quoted:
                 quoted = [*quoted[: MAX_QUOTES - 1], cautious]
@@ -199,11 +205,13 @@ def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, Analysis | None]:
 
     def closeness(n: int) -> tuple[float, int]:
         # "Before it arrives" and "once it has arrived" read alike to the model, not to us.
-        theirs = top.question_analysis[n].arrived
+        theirs = top.question_analysis[n]
         timing = 0.0
-        if theirs is not None and analysis.arrived is not None:
-            timing = 0.15 if theirs == analysis.arrived else -0.15
-        return (top.question_similarity[n] + timing, -n)
+        if theirs.arrived is not None and analysis.arrived is not None:
+            timing = 0.15 if theirs.arrived == analysis.arrived else -0.15
+        # "Should I confirm receipt?" is answered by a question about confirming, not closing.
+        same_kind = 0.1 if analysis.kind and theirs.kind == analysis.kind else 0.0
+        return (top.question_similarity[n] + timing + same_kind, -n)
 
     best = max(ordinals, key=closeness)
     matched = top.question_analysis[best]
@@ -234,9 +242,17 @@ def _cautious(
         if e.hit.score < max(settings.threshold, top_score - settings.quote_margin):
             break
         other, _ = _verdict(analysis, e)
-        if other == flip(verdict) or other == "depends":
+        if other == flip(verdict):
             return e
     return None
+
+
+def _match_similarity(e: Evidence, matched: Analysis | None) -> float:
+    """Cosine between the buyer's question and the annotated question the verdict rests on."""
+    if matched is None:
+        return 0.0
+    ordinal = e.question_analysis.index(matched)
+    return e.question_similarity.get(ordinal, 0.0)
 
 
 def _with_fact(headline: str, analysis: Analysis, passages: list[Passage]) -> str:

@@ -19,7 +19,6 @@ from app.config import Paths
 from app.embed import Embedder, get_embedder
 from app.errors import IndexProblem, InputError
 from app.index import CALIBRATION, load_index, manifest_path
-from app.question import Analysis, analyze
 from app.retrieve import Hit, Query, Retriever, Settings
 
 MAX_QUESTION_CHARS = 1000
@@ -65,7 +64,6 @@ def load_settings(index_dir: Path) -> Settings:
 @dataclass(frozen=True)
 class _Loaded:
     retriever: Retriever
-    question_analysis: dict[str, tuple[Analysis, ...]]
     manifest_stamp: tuple[int, int]
 
 
@@ -118,8 +116,7 @@ class Engine:
             )
             settings = self._settings or load_settings(self.paths.index_dir)
             retriever = Retriever(index, self.embedder, settings)
-            analysis = {p.id: tuple(analyze(q.text) for q in p.questions) for p in index.passages}
-            self._loaded = _Loaded(retriever, analysis, stamp or (0, 0))
+            self._loaded = _Loaded(retriever, stamp or (0, 0))
             return self._loaded
 
     def ask(self, question: str) -> Answer:
@@ -138,14 +135,14 @@ class Engine:
         if settings is not None:
             retriever = retriever.with_settings(settings)
         query = query or retriever.prepare(text)
-        analysis = analyze(query.corrected)
+        analysis = query.analysis
         ranking = retriever.retrieve(query)
         hits = ranking[:CANDIDATES]
         evidence = [
             Evidence(
                 hit=hit,
                 question_similarity=retriever.similarities(query, hit.position, "question"),
-                question_analysis=state.question_analysis[hit.passage.id],
+                question_analysis=retriever.question_analysis[hit.passage.id],
                 sentence_similarity=retriever.similarities(query, hit.position, "sentence"),
             )
             for hit in hits

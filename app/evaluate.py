@@ -22,6 +22,7 @@ from app.compose import Answer
 from app.engine import Engine
 from app.errors import KbqaError
 from app.index import CALIBRATION
+from app.question import analyze
 from app.retrieve import Hit, Settings
 
 METRICS = (
@@ -33,6 +34,7 @@ METRICS = (
     ("refused_answerable", "answerable refused"),
     ("fact", "headline names the fact asked for"),
     ("dangerous", "yes where no, or no where yes (count)"),
+    ("risky", "... of which tell the buyer to close/confirm (count)"),
 )
 
 
@@ -67,6 +69,16 @@ class Outcome:
     @property
     def dangerous(self) -> bool:
         return {self.answer.verdict, self.item.verdict} == {"yes", "no"}
+
+    @property
+    def risky(self) -> bool:
+        """A dangerous answer that tells the buyer to close, cancel, confirm or accept."""
+        if not self.dangerous:
+            return False
+        reading = analyze(self.item.q)
+        return reading.polarity is not None and (self.answer.verdict == "yes") == (
+            reading.polarity > 0
+        )
 
     @property
     def fact_ok(self) -> bool:
@@ -135,6 +147,7 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float]:
         "refused_answerable": share(answerable, lambda o: o.answer.verdict == "not_covered"),
         "fact": share(with_fact, lambda o: o.fact_ok),
         "dangerous": sum(1 for o in outcomes if o.dangerous),
+        "risky": sum(1 for o in outcomes if o.risky),
     }
 
 
@@ -151,18 +164,22 @@ def report(results: dict[str, dict[str, float]]) -> str:
     """A plain-text table: one row per metric, one column per question set."""
     names = list(results)
     width = max(len(label) for _, label in METRICS) + 2
+    col = max(10, *(len(n) for n in names)) + 2
     lines = [
-        f"{'':{width}}" + "".join(f"{n:>12}" for n in names),
+        f"{'':{width}}" + "".join(f"{n:>{col}}" for n in names),
         f"{'questions (answerable / out of scope)':{width}}"
-        + "".join(f"{str(r['answerable']) + '/' + str(r['oos']):>12}" for r in results.values()),
+        + "".join(f"{str(r['answerable']) + '/' + str(r['oos']):>{col}}" for r in results.values()),
     ]
     for key, label in METRICS:
         cells = []
         for r in results.values():
             value = r[key]
-            cells.append(f"{int(value):>12d}" if key == "dangerous" else f"{value:>12.1%}")
-            if key == "mrr":
-                cells[-1] = f"{value:>12.3f}"
+            if key in ("dangerous", "risky"):
+                cells.append(f"{int(value):>{col}d}")
+            elif key == "mrr":
+                cells.append(f"{value:>{col}.3f}")
+            else:
+                cells.append(f"{value:>{col}.1%}")
         lines.append(f"{label:{width}}" + "".join(cells))
     return "\n".join(lines)
 

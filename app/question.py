@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _WH = (
     "what",
@@ -156,6 +157,7 @@ class Analysis:
     asks_amount: bool  # the buyer wants a number: days, percent, amount
     choice: bool  # "close it or keep it open?": asks between opposite actions
     arrived: int | None = None  # +1 the item is in hand, -1 not yet, None: not said
+    kind: str | None = None  # what the action risks: "close", "confirm", "accept" or "pay"
 
 
 def _clean(text: str) -> str:
@@ -198,15 +200,33 @@ def _question_clause(text: str) -> tuple[str, str, str]:
     return before, last, "short"
 
 
-def _buyer_actions(text: str) -> list[tuple[int, int]]:
-    """(position, sign) of the actions in text that the buyer would take, in order."""
+class _Action(NamedTuple):
+    position: int
+    sign: int  # +1 risky, -1 its opposite
+    kind: str | None  # "close", "confirm", "accept" or "pay": what is risked
+
+
+def _kind(words: str, sign: int) -> str | None:
+    if re.match(r"confirm|mark|release", words):
+        return "confirm"
+    if re.match(r"accept|agree|go along|settle|take|ignor|refus|declin|reject|say no", words):
+        return "accept"
+    if words.startswith("pay"):
+        return "pay"
+    if words.startswith("wait"):
+        return None  # waiting can stand against closing or against confirming
+    return "close"
+
+
+def _buyer_actions(text: str) -> list[_Action]:
+    """The actions in text that the buyer would take, in order."""
     found = [
-        (m.start(), +1)
+        _Action(m.start(), +1, _kind(m.group(0), +1))
         for m in _RISKY.finditer(text)
         if not _SAFE_AGREEMENT.match(text[m.start() :])
     ]
-    found += [(m.start(), -1) for m in _KEEP.finditer(text)]
-    return sorted((at, sign) for at, sign in found if not _NOT_BUYER.search(text[:at]))
+    found += [_Action(m.start(), -1, _kind(m.group(0), -1)) for m in _KEEP.finditer(text)]
+    return sorted(a for a in found if not _NOT_BUYER.search(text[: a.position]))
 
 
 def asking_clause(question: str) -> str:
@@ -217,8 +237,8 @@ def asking_clause(question: str) -> str:
     return text[start:].strip() if start >= 0 else text
 
 
-def _first_action(text: str) -> tuple[int, int] | None:
-    """(sign, position) of the first buyer action named in text, if it is what the text asks.
+def _first_action(text: str) -> _Action | None:
+    """The first buyer action named in text, if it is what the text asks about.
 
     "Does the seller get paid when I confirm?" asks about getting paid: an action after
     another verb of the clause is only its circumstance.
@@ -226,39 +246,30 @@ def _first_action(text: str) -> tuple[int, int] | None:
     found = _buyer_actions(text)
     if not found:
         return None
-    position, sign = found[0]
     other = _OWN_VERB.search(text)
-    if other and other.start() < position:
+    if other and other.start() < found[0].position:
         return None
-    return sign, position
+    return found[0]
 
 
-def _context_action(context: str) -> tuple[int, int] | None:
+def _context_action(context: str) -> _Action | None:
     """The last action the buyer is asked or wants to take in the context ("asks me to close")."""
-    asked = [
-        (at, sign) for at, sign in _buyer_actions(context) if _CONTEXT_ACTOR.search(context[:at])
-    ]
-    if not asked:
-        return None
-    position, sign = asked[-1]
-    return sign, position
+    asked = [a for a in _buyer_actions(context) if _CONTEXT_ACTOR.search(context[: a.position])]
+    return asked[-1] if asked else None
 
 
 def analyze(question: str) -> Analysis:
     text = _clean(question)
     context, clause, form = _question_clause(text)
-    action_at = _first_action(clause)
+    found = _first_action(clause)
     source = clause
-    if action_at is None and not _OWN_VERB.search(clause):
+    if found is None and not _OWN_VERB.search(clause):
         # "The seller wants me to close the dispute. Should I?": the clause asks about the
         # action named just before it.
-        action_at = _context_action(context)
+        found = _context_action(context)
         source = context
-    action = action_at[0] if action_at else None
-
-    negated = False
-    if action_at is not None:
-        negated = bool(_NEGATION.search(source[: action_at[1]]))
+    action = found.sign if found else None
+    negated = found is not None and bool(_NEGATION.search(source[: found.position]))
     judged_bad = bool(_BAD.search(clause)) or (
         action is None and bool(_SELLER_REFUSES.search(clause))
     )
@@ -276,4 +287,5 @@ def analyze(question: str) -> Analysis:
         asks_amount=bool(_AMOUNT.search(text)),
         choice=choice,
         arrived=-1 if _NOT_ARRIVED.search(text) else (1 if _ARRIVED.search(text) else None),
+        kind=found.kind if found else None,
     )

@@ -26,7 +26,7 @@ from app.corpus import Passage
 from app.embed import Embedder, model_dir
 from app.errors import ModelError
 from app.index import Index
-from app.question import asking_clause
+from app.question import Analysis, analyze, asking_clause
 from app.text import Speller, canonicalize, compile_replacements, split_sentences, tokens
 
 DENSE_CANDIDATES = 512  # FAISS neighbours gathered per question, before grouping by passage
@@ -71,6 +71,7 @@ class Query:
     corrected: str  # typos fixed
     canonical: str  # glossary applied
     vectors: np.ndarray  # (1 or 2, dim)
+    analysis: Analysis
 
     @property
     def vector(self) -> np.ndarray:
@@ -121,6 +122,9 @@ class Retriever:
         self.settings = settings or Settings()
         self.replacements = compile_replacements((g.term, g.meaning) for g in index.glossary)
         self.bm25 = BM25([self._document_tokens(p) for p in index.passages])
+        self.question_analysis = {
+            p.id: tuple(analyze(q.text) for q in p.questions) for p in index.passages
+        }
         self._refs_by_passage: dict[int, list[int]] = {}
         for row, ref in enumerate(index.vectors):
             self._refs_by_passage.setdefault(ref.passage, []).append(row)
@@ -152,7 +156,8 @@ class Retriever:
         clause = asking_clause(canonical)
         if clause != canonical and len(clause.split()) >= MIN_CLAUSE_WORDS:
             texts.append(clause)
-        return Query(question, corrected, canonical, self.embedder.encode(texts))
+        vectors = self.embedder.encode(texts)
+        return Query(question, corrected, canonical, vectors, analyze(corrected))
 
     def retrieve(self, question: str | Query) -> list[Hit]:
         query = question if isinstance(question, Query) else self.prepare(question)

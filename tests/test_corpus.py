@@ -129,6 +129,16 @@ BAD_CORPORA = [
         id="unknown-question-verdict",
     ),
     pytest.param(
+        "a.md",
+        "  - Can I close my claim now?\n",
+        "  - Can I close my claim now?\n  - Should I keep the dispute open until I am paid?\n",
+        [
+            "a.md:23: passage 'keep-open-until-paid': 'Should I close the dispute before I am "
+            "paid?' and 'Should I keep the dispute open until I am paid?' ask opposite ways"
+        ],
+        id="questions-asking-opposite-ways",
+    ),
+    pytest.param(
         "b.md",
         "- verdict: info",
         "- verdict: info\n- colour: blue",
