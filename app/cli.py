@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
-from app.config import ENV_CORPUS_DIR, ENV_INDEX_DIR, PROJECT_ROOT, Paths
+from app.config import ENV_CORPUS_DIR, ENV_FEEDBACK_DIR, ENV_INDEX_DIR, PROJECT_ROOT, Paths
 from app.errors import CorpusError, InputError, KbqaError
 
 DEFAULT_EVAL = PROJECT_ROOT / "tests" / "eval"
+ENV_HOST, ENV_PORT = "KBQA_HOST", "KBQA_PORT"
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 
 
 def _err(message: str) -> None:
@@ -137,6 +139,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    # Gradio must not phone home: this machine has no internet, and buyers' questions stay here.
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from app.feedback import FeedbackLog
+    from app.ui import serve
+
+    paths = Paths.resolve(args.corpus_dir, args.index_dir, args.feedback_dir)
+    port = _port(args.port or os.environ.get(ENV_PORT) or DEFAULT_PORT)
+    host = args.host or os.environ.get(ENV_HOST) or DEFAULT_HOST
+    engine = _engine(args)
+    _err(f"kbqa: loading the model and the index in {paths.index_dir} …")
+    serve(engine, host=host, port=port, share=args.share, feedback=FeedbackLog(paths.feedback_dir))
+    return 0
+
+
+def _port(value: object) -> int:
+    try:
+        port = int(str(value))
+    except ValueError:
+        raise InputError(f"port must be a number, not {value!r}") from None
+    if not 0 < port < 65536:
+        raise InputError(f"port must be between 1 and 65535, not {port}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     paths = argparse.ArgumentParser(add_help=False)
     paths.add_argument(
@@ -185,6 +212,21 @@ def build_parser() -> argparse.ArgumentParser:
         "store the best with the index",
     )
     ev.set_defaults(func=cmd_eval)
+
+    srv = sub.add_parser("serve", parents=[paths], help="start the web UI (and the /ask API)")
+    srv.add_argument(
+        "--host", help=f"address to listen on (env {ENV_HOST}; default {DEFAULT_HOST})"
+    )
+    srv.add_argument("--port", help=f"port (env {ENV_PORT}; default {DEFAULT_PORT})")
+    srv.add_argument(
+        "--share", action="store_true", help="also open a public Gradio share link (off by default)"
+    )
+    srv.add_argument(
+        "--feedback-dir",
+        metavar="DIR",
+        help=f"where feedback.jsonl goes (env {ENV_FEEDBACK_DIR}; default feedback/)",
+    )
+    srv.set_defaults(func=cmd_serve)
     return parser
 
 

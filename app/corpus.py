@@ -133,9 +133,10 @@ class Topic:
 
     id: str
     questions: tuple[str, ...]
+    names: tuple[str, ...] = ()  # words that put any question naming them out of scope
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "questions": list(self.questions)}
+        return {"id": self.id, "questions": list(self.questions), "names": list(self.names)}
 
 
 @dataclass(frozen=True)
@@ -545,15 +546,19 @@ def _parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
 def _parse_out_of_scope(path: Path) -> tuple[list[Topic], list[CorpusIssue]]:
     shown = _shown(path)
     tokens = _markdown.parse(path.read_text(encoding="utf-8"))
-    topics: list[tuple[int, str, list[str]]] = []
+    topics: list[tuple[int, str, list[str], list[str]]] = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h2":
-            topics.append((_line(token), normalize_ws(tokens[i + 1].content), []))
+            topics.append((_line(token), normalize_ws(tokens[i + 1].content), [], []))
         elif token.type == "inline" and token.level == 3 and topics:
             topics[-1][2].append(normalize_ws(token.content))
+        elif token.type == "inline" and token.level == 1 and topics:
+            names = re.match(r"^names:\s*(.+)$", token.content.strip(), re.IGNORECASE)
+            if names:
+                topics[-1][3].extend(n.strip().lower() for n in names[1].split(",") if n.strip())
     issues = []
     seen: set[str] = set()
-    for line, topic_id, questions in topics:
+    for line, topic_id, questions, _ in topics:
         if not _ID.match(topic_id):
             issues.append(CorpusIssue(shown, line, f"topic id {topic_id!r} is not a slug"))
         if topic_id in seen:
@@ -561,7 +566,7 @@ def _parse_out_of_scope(path: Path) -> tuple[list[Topic], list[CorpusIssue]]:
         if not questions:
             issues.append(CorpusIssue(shown, line, f"topic {topic_id!r} has no questions"))
         seen.add(topic_id)
-    return [Topic(t, tuple(q)) for _, t, q in topics], issues
+    return [Topic(t, tuple(q), tuple(n)) for _, t, q, n in topics], issues
 
 
 def _section_lines(files: list[Path]) -> list[tuple[str, tuple[str, int]]]:

@@ -202,6 +202,7 @@ ALPHAS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0)
 THRESHOLDS = tuple(step / 100 for step in range(20, 71))
 OUT_OF_SCOPE_MARGINS = (-0.05, 0.0, 0.05, 0.1, 1.0)  # 1.0: out-of-scope questions ignored
 MAX_FALSE_REFUSALS = 0.03
+MIN_OOS_REFUSALS = 0.95
 
 
 def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[str, Any]]]:
@@ -209,8 +210,9 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
 
     For each weight every question is answered once as if nothing were refused; each
     threshold and margin then decides which of those answers become refusals. The winner
-    refuses the most out-of-scope questions while refusing at most 3% of answerable ones;
-    ties go to verdict accuracy, then Hit@1, then the lower threshold. Confidence bands are
+    meets both refusal targets (95% of out-of-scope refused, at most 3% of answerable
+    refused) while refusing the fewest answerable questions; failing that, it refuses the
+    most out-of-scope questions within the 3%. Confidence bands are
     then cut where answers at or above the cut are right 95% (high) and 80% (medium) of the
     time.
     """
@@ -240,18 +242,7 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
                         **metrics(outcomes),
                     }
                 )
-    allowed = [r for r in sweep if r["refused_answerable"] <= MAX_FALSE_REFUSALS] or sweep
-    best = max(
-        allowed,
-        key=lambda r: (
-            r["refused_oos"],
-            r["verdict"],
-            r["hit@1"],
-            -r["threshold"],
-            -r["out_of_scope_margin"],
-            r["alpha"],
-        ),
-    )
+    best = max(sweep, key=_preference)
     chosen = replace(
         base,
         alpha=best["alpha"],
@@ -261,6 +252,35 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
     outcomes = run(engine, items, chosen, cache)
     high, medium = _bands(outcomes, chosen)
     return replace(chosen, high=high, medium=max(min(medium, high), chosen.threshold)), sweep
+
+
+def _preference(row: dict[str, Any]) -> tuple:
+    """Meet both refusal targets if possible, refusing as few answerable questions as possible
+    (the middle of the feasible region, not its edge); then answer best."""
+    meets = (
+        row["refused_oos"] >= MIN_OOS_REFUSALS and row["refused_answerable"] <= MAX_FALSE_REFUSALS
+    )
+    if meets:
+        return (
+            2,
+            -row["refused_answerable"],
+            row["verdict"],
+            row["hit@1"],
+            row["refused_oos"],
+            -row["threshold"],
+            row["out_of_scope_margin"],
+            row["alpha"],
+        )
+    return (
+        int(row["refused_answerable"] <= MAX_FALSE_REFUSALS),
+        row["refused_oos"],
+        row["verdict"],
+        row["hit@1"],
+        0.0,
+        -row["threshold"],
+        -row["out_of_scope_margin"],
+        row["alpha"],
+    )
 
 
 def _refused(outcome: Outcome) -> Outcome:

@@ -88,6 +88,7 @@ class Index:
     dense: faiss.Index
     out_of_scope: tuple[tuple[str, str], ...] = ()  # (topic id, question), one per row of:
     out_of_scope_dense: faiss.Index | None = None
+    out_of_scope_names: tuple[tuple[str, str], ...] = ()  # (topic id, name)
 
     @property
     def version(self) -> str:
@@ -256,7 +257,8 @@ def _read_index(index_dir: Path) -> Index:
         scope_record = _read_json(index_dir / SCOPE)
         scope = Scope(scope_record["text"], tuple(scope_record["examples"]))
         topics = tuple(
-            Topic(r["id"], tuple(r["questions"])) for r in _read_json(index_dir / OUT_OF_SCOPE)
+            Topic(r["id"], tuple(r["questions"]), tuple(r.get("names", ())))
+            for r in _read_json(index_dir / OUT_OF_SCOPE)
         )
     except (TypeError, KeyError) as err:
         raise IndexProblem(
@@ -278,7 +280,10 @@ def _read_index(index_dir: Path) -> Index:
         )
     if manifest != _read_json(manifest_file):
         raise _Raced()
-    return Index(index_dir, manifest, passages, vectors, glossary, scope, dense, rows, oos_dense)
+    names = tuple((t.id, name) for t in topics for name in t.names)
+    return Index(
+        index_dir, manifest, passages, vectors, glossary, scope, dense, rows, oos_dense, names
+    )
 
 
 def _read_faiss(path: Path) -> faiss.Index:

@@ -200,7 +200,15 @@ class Retriever:
         ]
 
     def nearest_out_of_scope(self, query: Query) -> tuple[float, str]:
-        """Cosine to the closest out-of-scope question, and that question's topic."""
+        """Cosine to the closest out-of-scope question, and that question's topic.
+
+        A question naming one of a topic's ``names`` ("amazon") is as out of scope as can be:
+        similarity 1.0.
+        """
+        words = set(re.findall(r"[a-z0-9.]+", query.corrected.lower()))
+        for topic, name in self.index.out_of_scope_names:
+            if name in words:
+                return 1.0, topic
         oos = self.index.out_of_scope_dense
         if oos is None or oos.ntotal == 0:
             return -1.0, ""

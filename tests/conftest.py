@@ -39,3 +39,68 @@ def index_dir(tmp_path: Path, corpus_dir: Path, fake: FakeEmbedder) -> Path:
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file of a folder and its bytes, to prove a failed build changed nothing."""
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """`kbqa serve` in a subprocess on a free loopback port, with feedback in a temp folder."""
+
+    def __init__(self, feedback_dir: Path, index_dir: Path | None = None):
+        import os
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.feedback_dir = feedback_dir
+        env = {**os.environ, "KBQA_FEEDBACK_DIR": str(feedback_dir)}
+        if index_dir is not None:
+            env["KBQA_INDEX_DIR"] = str(index_dir)
+        self.log = feedback_dir.parent / f"server-{self.port}.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+            cwd=REPO,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise TimeoutError(f"server not ready after {timeout} s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except Exception:  # noqa: BLE001 - a stuck server is killed, whatever the cause
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("feedback"))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

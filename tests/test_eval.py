@@ -23,25 +23,25 @@ HELD_OUT = [p for p in SETS if p.stem.startswith("heldout")]
 
 FLOORS = {
     "tuning": {
-        "hit@1": 0.82,
-        "hit@3": 0.93,
-        "mrr": 0.88,
-        "verdict": 0.90,
+        "hit@1": 0.85,
+        "hit@3": 0.94,
+        "mrr": 0.90,
+        "verdict": 0.92,
+        "refused_oos": 0.95,
+        "fact": 0.90,
+    },
+    "held-out": {
+        "hit@1": 0.78,
+        "hit@3": 0.90,
+        "mrr": 0.87,
+        "verdict": 0.76,
         "refused_oos": 0.92,
         "fact": 0.95,
     },
-    "held-out": {
-        "hit@1": 0.70,
-        "hit@3": 0.90,
-        "mrr": 0.85,
-        "verdict": 0.72,
-        "refused_oos": 0.90,
-        "fact": 0.90,
-    },
 }
 CEILINGS = {
-    "tuning": {"refused_answerable": 0.04, "risky": 0},
-    "held-out": {"refused_answerable": 0.10, "risky": 0},
+    "tuning": {"refused_answerable": 0.03, "dangerous": 0, "risky": 0},
+    "held-out": {"refused_answerable": 0.07, "risky": 0},
 }
 
 

@@ -59,3 +59,12 @@ def test_committed_index_matches_the_installed_model():
 
     index = load_index(INDEX, corpus_dir=CORPUS, embedder=MiniLMEmbedder())
     assert index.manifest["model"]["dim"] == index.dense.d == 384
+
+
+def test_committed_calibration_belongs_to_the_committed_index():
+    calibration = json.loads((INDEX / "calibration.json").read_text())
+    manifest = json.loads((INDEX / "manifest.json").read_text())
+    assert calibration["corpus_hash"] == manifest["corpus"]["hash"], (
+        "index/calibration.json predates the corpus: run `kbqa eval --calibrate`"
+    )
+    assert set(calibration["question_sets"]) == {"tune.yaml", "tune2.yaml"}

@@ -1,0 +1,201 @@
+"""The web UI: one Gradio Blocks page over ``Engine.ask``, and the ``/ask`` API endpoint.
+
+The handlers are thin: ``respond`` (a plain function, tested without a server) turns a
+question into what the page shows; ``build_app`` only wires it to components. Nothing is
+loaded or launched at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from app.compose import Answer
+from app.engine import MAX_QUESTION_CHARS, Engine, clean_question
+from app.errors import InputError, KbqaError
+from app.feedback import FeedbackLog
+from app.render import render_html
+
+MAX_RELATED = 3
+TITLE = "kbqa · AliExpress disputes"
+PROMPT = "Type a question about your AliExpress dispute, or pick an example below."
+
+log = logging.getLogger("kbqa.ui")
+
+CSS = """
+.kbqa-wrap { max-width: 860px; margin: 0 auto; }
+#kbqa-answer { min-height: 22rem; }
+#kbqa-status { min-height: 1.6rem; }
+.kbqa-answer { font-size: 1rem; line-height: 1.5; }
+.kbqa-head { display: flex; gap: .75rem; align-items: flex-start; flex-wrap: wrap; }
+.kbqa-badge { display: inline-block; padding: .25rem .7rem; border-radius: 999px;
+  font-weight: 700; color: #fff; white-space: nowrap; }
+.kbqa-yes { background: #15803d; } .kbqa-no { background: #b91c1c; }
+.kbqa-depends { background: #b45309; } .kbqa-info { background: #1d4ed8; }
+.kbqa-not_covered { background: #4b5563; }
+.kbqa-headline { margin: 0; font-weight: 600; flex: 1 1 16rem; }
+.kbqa-confidence { color: #4b5563; margin: .5rem 0 0; font-size: .9rem; }
+.kbqa-quote h3 { font-size: .95rem; margin: 1rem 0 .25rem; color: #374151; }
+.kbqa-quote blockquote { margin: 0; padding: .5rem .9rem; border-left: 4px solid #d1d5db;
+  background: rgba(127,127,127,.06); overflow-wrap: anywhere; }
+.kbqa-quote mark { background: #fde68a; color: inherit; padding: 0 .1rem; }
+.kbqa-notes { font-size: .85rem; color: #4b5563; margin: .25rem 0 0; }
+.kbqa-why { margin-top: 1rem; font-size: .85rem; }
+.kbqa-chips button { white-space: normal !important; text-align: left; }
+.kbqa-label p { margin: .5rem 0 0; font-size: .85rem; color: #4b5563; }
+"""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the page shows for one question."""
+
+    html: str
+    notice: str
+    related: tuple[str, ...]
+    answer: dict[str, Any] | None  # the JSON contract, kept for feedback
+
+
+def respond(engine: Engine, question: Any) -> Reply:
+    """Answer a question for the page; bad input gets a friendly prompt, never an error."""
+    text = question if isinstance(question, str) else ""
+    try:
+        cleaned = clean_question(text)
+    except InputError:
+        return Reply(_message(PROMPT), PROMPT, (), None)
+    notice = ""
+    if len(" ".join(text.split())) > MAX_QUESTION_CHARS:
+        notice = (
+            f"Your question was long: only its first {MAX_QUESTION_CHARS:,} characters were read."
+        )
+    try:
+        answer: Answer = engine.ask(cleaned)
+    except KbqaError as err:
+        log.error("could not answer: %s", err)
+        message = "Sorry, kbqa cannot answer right now. Please try again in a moment."
+        return Reply(_message(message), message, (), None)
+    return Reply(render_html(answer), notice, answer.related[:MAX_RELATED], answer.to_dict())
+
+
+def api_ask(engine: Engine, question: Any) -> dict[str, Any]:
+    """The ``/ask`` endpoint: the answer's JSON contract, or ``{"question", "error"}``."""
+    text = question if isinstance(question, str) else ""
+    try:
+        return engine.ask(text).to_dict()
+    except InputError as err:
+        return {"question": text, "error": str(err)}
+
+
+def _message(text: str) -> str:
+    import html
+
+    return f'<div class="kbqa-answer kbqa-empty"><p>{html.escape(text)}</p></div>'
+
+
+def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], scope: str):
+    """The Blocks page. Imports Gradio here, so importing this module stays cheap."""
+    import gradio as gr
+
+    def show(question: str):
+        reply = respond(engine, question)
+        buttons = [
+            gr.update(value=q, visible=True) if n < len(reply.related) else gr.update(visible=False)
+            for n, q in enumerate(reply.related + ("",) * MAX_RELATED)
+        ][:MAX_RELATED]
+        return (
+            reply.html,
+            reply.notice,
+            reply.answer,
+            gr.update(visible=reply.answer is not None),
+            "",
+            gr.update(visible=bool(reply.related)),
+            *buttons,
+        )
+
+    def ask_this(text: str):
+        return (text, *show(text))
+
+    def vote(helpful: bool):
+        def handler(answer: dict[str, Any] | None, comment: str):
+            if not answer:
+                return "Ask a question first, then tell us if the answer helped.", comment
+            saved = feedback.record(answer, helpful, comment)
+            thanks = "Thanks for the feedback!" if saved else "Thanks! (It could not be saved.)"
+            return thanks, ""
+
+        return handler
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        with gr.Column(elem_classes="kbqa-wrap"):
+            gr.Markdown(f"# kbqa — AliExpress disputes\n{scope}")
+            with gr.Row(equal_height=True):
+                question = gr.Textbox(
+                    label="Your question",
+                    placeholder="e.g. The seller offers a PayPal refund "
+                    "if I close the dispute. Should I?",
+                    lines=1,
+                    scale=5,
+                    autofocus=True,
+                    elem_id="kbqa-question",
+                )
+                ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="kbqa-ask")
+            gr.Markdown("Try an example:", elem_classes="kbqa-label")
+            with gr.Row(elem_classes="kbqa-chips"):
+                example_buttons = [
+                    gr.Button(text, size="sm", elem_classes="kbqa-example") for text in examples
+                ]
+            status = gr.Markdown(elem_id="kbqa-status")
+            answer_html = gr.HTML(_message(PROMPT), elem_id="kbqa-answer")
+            state = gr.State(None)
+            related_label = gr.Markdown(
+                "You might also ask:", visible=False, elem_classes="kbqa-label"
+            )
+            with gr.Row(elem_classes="kbqa-chips"):
+                related = [
+                    gr.Button(visible=False, size="sm", elem_classes="kbqa-related")
+                    for _ in range(MAX_RELATED)
+                ]
+            with gr.Group(visible=False) as feedback_box:
+                comment = gr.Textbox(label="Comment (optional)", lines=1, elem_id="kbqa-comment")
+                with gr.Row():
+                    helpful = gr.Button("Helpful", size="sm", elem_id="kbqa-helpful")
+                    unhelpful = gr.Button("Not helpful", size="sm", elem_id="kbqa-unhelpful")
+            thanks = gr.Markdown(elem_id="kbqa-thanks")
+
+        outputs = [answer_html, status, state, feedback_box, thanks, related_label, *related]
+        private = {"api_visibility": "private", "show_progress": "minimal"}
+        ask.click(show, question, outputs, **private)
+        question.submit(show, question, outputs, **private)
+        for button in example_buttons + related:
+            button.click(ask_this, button, [question, *outputs], **private)
+        helpful.click(vote(True), [state, comment], [thanks, comment], api_visibility="private")
+        unhelpful.click(vote(False), [state, comment], [thanks, comment], api_visibility="private")
+
+        def ask_api(question: str) -> dict:
+            return api_ask(engine, question)
+
+        gr.api(
+            ask_api,
+            api_name="ask",
+            api_description="Answer a buyer's question: verdict, headline, quotes.",
+        )
+    return app
+
+
+def serve(engine: Engine, *, host: str, port: int, share: bool, feedback: FeedbackLog) -> None:
+    """Load everything, then run the server until interrupted."""
+    retriever = engine.load()
+    engine.ask("warm-up")  # the first encode pays one-off costs; pay them before users do
+    app = build_app(engine, feedback, retriever.index.scope.examples, retriever.index.scope.text)
+    app.queue(default_concurrency_limit=4, max_size=512)
+    print(f"kbqa: serving on http://{host}:{port}  (Ctrl-C stops)", flush=True)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        css=CSS,
+        quiet=True,
+        footer_links=["api"],
+        show_error=False,
+    )
