@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -62,10 +63,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engine(args: argparse.Namespace):
+def _engine(args: argparse.Namespace, *, build_missing: bool = False):
+    """The engine for these paths; with build_missing, a missing index is built first."""
     from app.engine import Engine
 
-    return Engine(Paths.resolve(args.corpus_dir, args.index_dir))
+    engine = Engine(Paths.resolve(args.corpus_dir, args.index_dir))
+    if build_missing:
+        engine.build_if_missing(lambda message: _err(f"kbqa: {message}"))
+    return engine
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -75,7 +80,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question:
         question = " ".join(args.question)
         clean_question(question)  # refuse empty input before loading anything
-        answer = _engine(args).ask(question)
+        answer = _engine(args, build_missing=True).ask(question)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
@@ -84,7 +89,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if sys.stdin.isatty():
         _err('kbqa: give a question (kbqa ask "…") or pipe questions, one per line, into stdin')
         return 2
-    engine = _engine(args)
+    engine = _engine(args, build_missing=True)
     for line in sys.stdin:
         try:
             answer = engine.ask(line)
@@ -148,7 +153,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     paths = Paths.resolve(args.corpus_dir, args.index_dir, args.feedback_dir)
     port = _port(args.port or os.environ.get(ENV_PORT) or DEFAULT_PORT)
     host = args.host or os.environ.get(ENV_HOST) or DEFAULT_HOST
-    engine = _engine(args)
+    engine = _engine(args, build_missing=True)
     _err(f"kbqa: loading the model and the index in {paths.index_dir} …")
     serve(engine, host=host, port=port, share=args.share, feedback=FeedbackLog(paths.feedback_dir))
     return 0
@@ -233,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="kbqa: %(message)s")
     try:
         return args.func(args)
     except KbqaError as err:

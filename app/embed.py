@@ -70,11 +70,12 @@ class MiniLMEmbedder:
     name = MODEL_NAME
     dim = 384
 
-    def __init__(self, device: str = "cpu", batch_size: int = 64):
+    def __init__(self, device: str = "cpu", batch_size: int = 32):
         self.device = device
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+        self._encoding = threading.Lock()
 
     def weights_hash(self) -> str:
         return weights_sha256(model_dir() / "model.safetensors")
@@ -99,13 +100,16 @@ class MiniLMEmbedder:
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         model = self._model or self._load()
-        vectors = model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        # One encode at a time: the fast tokenizer is not safe to share between threads, and
+        # torch already spreads one batch over every core.
+        with self._encoding:
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 

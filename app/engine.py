@@ -9,8 +9,10 @@ already running finish on the old one.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -18,10 +20,12 @@ from app.compose import Answer, Evidence, compose
 from app.config import Paths
 from app.embed import Embedder, get_embedder
 from app.errors import IndexProblem, InputError
-from app.index import CALIBRATION, load_index, manifest_path
+from app.index import CALIBRATION, build_index, load_index, manifest_path
 from app.retrieve import Hit, Query, Retriever, Settings
 
 MAX_QUESTION_CHARS = 1000
+
+log = logging.getLogger("kbqa.engine")
 CANDIDATES = 6  # passages considered for quotes, cautious runner-ups and related questions
 
 
@@ -88,6 +92,7 @@ class Engine:
         self._settings = settings
         self._check_corpus = check_corpus
         self._loaded: _Loaded | None = None
+        self._failed_stamp: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -100,20 +105,37 @@ class Engine:
         """The current retriever, (re)loading the index when its manifest changed."""
         return self._state().retriever
 
+    def build_if_missing(self, log: Callable[[str], None]) -> bool:
+        """Build the index when there is none but the corpus is there; True if it built."""
+        index_dir, corpus_dir = self.paths.index_dir, self.paths.corpus_dir
+        if manifest_path(index_dir).exists() or not corpus_dir.is_dir():
+            return False
+        log(f"no index in {index_dir}: building it from {corpus_dir} (kbqa build)")
+        build_index(corpus_dir, index_dir, self.embedder, log=log, progress=True)
+        return True
+
     def _state(self) -> _Loaded:
         loaded = self._loaded
         stamp = _stamp(manifest_path(self.paths.index_dir))
-        # A missing manifest mid-swap is no reason to drop a working index.
-        if loaded is not None and (stamp is None or stamp == loaded.manifest_stamp):
+        # A missing manifest mid-swap, or a new index that failed to load, is no reason to
+        # drop the working one.
+        if loaded is not None and stamp in (None, loaded.manifest_stamp, self._failed_stamp):
             return loaded
         with self._lock:
             if self._loaded is not None and self._loaded.manifest_stamp == stamp:
                 return self._loaded
-            index = load_index(
-                self.paths.index_dir,
-                corpus_dir=self.paths.corpus_dir if self._check_corpus else None,
-                embedder=self.embedder,
-            )
+            try:
+                index = load_index(
+                    self.paths.index_dir,
+                    corpus_dir=self.paths.corpus_dir if self._check_corpus else None,
+                    embedder=self.embedder,
+                )
+            except IndexProblem as err:
+                if self._loaded is None:
+                    raise
+                self._failed_stamp = stamp
+                log.warning("still answering from the index loaded before; the new one: %s", err)
+                return self._loaded
             settings = self._settings or load_settings(self.paths.index_dir)
             retriever = Retriever(index, self.embedder, settings)
             self._loaded = _Loaded(retriever, stamp or (0, 0))

@@ -9,7 +9,7 @@ An index folder holds::
     scope.json      what the guide covers and example questions
     out-of-scope.*  questions the guide does not answer, and their embeddings
     calibration.json  fusion weight, refusal threshold and bands (kbqa eval --calibrate)
-    dense.faiss     normalised embeddings in an exact inner-product index
+    dense.faiss     normalised embeddings: exact inner product, or IVF for large corpora
 
 A build writes a sibling temporary folder and swaps it in with one ``renameat2`` exchange,
 so a reader sees the old index or the new one, never a mix; a crash or Ctrl-C mid-build
@@ -39,6 +39,7 @@ import faiss
 import numpy as np
 
 from app import __version__
+from app.ann import build_dense, ready
 from app.corpus import (
     Corpus,
     GlossaryEntry,
@@ -264,7 +265,7 @@ def _read_index(index_dir: Path) -> Index:
         raise IndexProblem(
             f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
         ) from None
-    dense = _read_faiss(index_dir / DENSE)
+    dense = ready(_read_faiss(index_dir / DENSE), manifest.get("faiss", {}))
     rows = tuple((t.id, q) for t in topics for q in t.questions)
     oos_dense = _read_faiss(index_dir / OUT_OF_SCOPE_DENSE)
     actual = {"passages": len(passages), "vectors": len(vectors), "dim": dense.d}
@@ -363,8 +364,7 @@ def _write_index(
     embedder: Embedder,
     built_at: datetime,
 ) -> dict[str, Any]:
-    dense = faiss.IndexFlatIP(embedder.dim)
-    dense.add(vectors)
+    dense, description = build_dense(vectors)
     faiss.write_index(dense, str(folder / DENSE))
     oos_dense = faiss.IndexFlatIP(embedder.dim)
     oos_dense.add(oos_vectors)
@@ -384,7 +384,7 @@ def _write_index(
             "weights_sha256": embedder.weights_hash(),
             "dim": embedder.dim,
         },
-        "faiss": {"type": type(dense).__name__, "metric": "inner_product", "normalized": True},
+        "faiss": description,
         "counts": {
             "passages": len(corpus.passages),
             "vectors": len(refs),

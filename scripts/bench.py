@@ -1,17 +1,25 @@
-"""Latency benchmark: kbqa's full answer path against a bare encode + FAISS search.
+"""Benchmarks: answer latency against a bare encode + FAISS search, and costs at scale.
 
     python scripts/bench.py [--rounds 3] [--cold-runs 3]
+    python scripts/bench.py --scale [--sizes 10000 100000 1000000] [--device auto]
 
-Prints warm per-question latency (p50/p95, in-process, model and index already loaded) and
-cold ``kbqa ask`` wall time, and the same two figures for the bare baseline (encode the
-question with all-MiniLM-L6-v2, search the same FAISS index), with kbqa/bare ratios.
-A benchmark, not a test: it prints numbers and asserts nothing.
+Default: warm per-question latency (p50/p95, in-process, model and index loaded) and cold
+``kbqa ask`` wall time, with the same two figures for the bare baseline (encode the question
+with all-MiniLM-L6-v2, search the same FAISS index) and the kbqa/bare ratios.
+
+--scale measures the two costs of a bigger corpus apart: embedding throughput on ~2,000
+synthetic passages (seeded recombinations of real ones), and the FAISS index at each size
+(real embeddings mixed and noised, seeded): build time, size on disk, peak memory, query
+p50/p95 and, for the approximate index chosen above the threshold, recall@10 against exact
+search. A benchmark, not a test: it prints numbers and asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -70,11 +78,122 @@ def cold(command: list[str], runs: int) -> list[float]:
     return times
 
 
+def synthetic_passages(texts: list[str], count: int, seed: int = 7) -> list[str]:
+    """Seeded recombinations of real passages: sentences of two, shuffled, at most 120 words."""
+    from app.text import split_sentences
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        sentences = split_sentences(rng.choice(texts)) + split_sentences(rng.choice(texts))
+        rng.shuffle(sentences)
+        out.append(" ".join(" ".join(sentences).split()[:120]))
+    return out
+
+
+def scale(sizes: list[int], device: str) -> None:
+    from app.embed import get_embedder
+    from app.index import load_index
+
+    index = load_index(ROOT / "index")
+    texts = synthetic_passages([p.text for p in index.passages], 2000)
+    embedder = get_embedder(device)
+    embedder.encode(texts[:64])  # load and warm up
+    started = time.perf_counter()
+    embedder.encode(texts)
+    seconds = time.perf_counter() - started
+    words = statistics.mean(len(t.split()) for t in texts)
+    print(
+        f"embedding: {len(texts)} synthetic passages ({words:.0f} words on average) on "
+        f"{getattr(embedder, 'device', device)}: {seconds:.1f} s, "
+        f"{len(texts) / seconds:.0f} passages/s"
+    )
+    print(
+        f"\n{'vectors':>10}{'index':>15}{'build s':>10}{'disk MB':>10}{'peak MB':>10}"
+        f"{'p50 ms':>9}{'p95 ms':>9}{'recall@10':>11}"
+    )
+    for n in sizes:
+        done = subprocess.run(
+            [sys.executable, __file__, "--scale-one", str(n)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"{n:>10,}{r['type']:>15}{r['build_s']:>10.1f}{r['disk_mb']:>10.0f}"
+            f"{r['peak_mb']:>10.0f}{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}{r['recall']:>11.3f}"
+        )
+
+
+def scale_one(n: int) -> None:
+    """One index size in a fresh process, so that its peak memory is its own."""
+    import resource
+    import tempfile
+
+    import faiss
+    import numpy as np
+
+    from app.ann import build_dense, recall_at_k
+
+    base = faiss.read_index(str(ROOT / "index" / "dense.faiss"))
+    base = base.reconstruct_n(0, base.ntotal)
+    rng = np.random.default_rng(n)
+
+    def mixed(count: int) -> np.ndarray:
+        a = rng.random((count, 1)).astype(np.float32)
+        x = a * base[rng.integers(0, len(base), count)]
+        x += (1 - a) * base[rng.integers(0, len(base), count)]
+        x += rng.normal(0, 0.04, x.shape).astype(np.float32)
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    vectors = np.concatenate([mixed(min(100_000, n - s)) for s in range(0, n, 100_000)])
+    started = time.perf_counter()
+    index, description = build_dense(vectors)
+    build_s = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dense.faiss"
+        faiss.write_index(index, str(path))
+        disk_mb = path.stat().st_size / 2**20
+    queries = mixed(200)
+    latencies = []
+    for query in queries:
+        started = time.perf_counter()
+        index.search(query.reshape(1, -1), 10)
+        latencies.append(time.perf_counter() - started)
+    recall = recall_at_k(index, vectors, queries)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "type": description["type"],
+                "build_s": build_s,
+                "disk_mb": disk_mb,
+                "peak_mb": peak_mb,
+                "p50_ms": percentile(latencies, 0.5) * 1e3,
+                "p95_ms": percentile(latencies, 0.95) * 1e3,
+                "recall": recall,
+            }
+        )
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions (warm)")
     parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes per command")
+    parser.add_argument("--scale", action="store_true", help="embedding and index costs at size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--scale-one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale_one:
+        scale_one(args.scale_one)
+        return 0
+    if args.scale:
+        scale(args.sizes, args.device)
+        return 0
 
     questions = [item.q for item in load_items(ROOT / "tests" / "eval" / "tune.yaml")]
     kbqa, bare = warm(questions, args.rounds)

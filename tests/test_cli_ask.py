@@ -75,11 +75,36 @@ def test_empty_question_exits_2_without_traceback(question: str):
     assert "Traceback" not in result.stderr
 
 
-def test_missing_index_names_the_build_command(tmp_path: Path):
-    result = run_cli("ask", "--index-dir", str(tmp_path / "none"), "How do I cancel a dispute?")
+def test_missing_index_without_corpus_names_the_build_command(tmp_path: Path):
+    result = run_cli(
+        "ask",
+        "--index-dir",
+        str(tmp_path / "none"),
+        "--corpus-dir",
+        str(tmp_path / "nothing"),
+        "How do I cancel a dispute?",
+    )
     assert result.returncode == 1
     assert "run `kbqa build`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.integration
+def test_missing_index_is_built_when_the_corpus_is_there(tmp_path: Path, corpus_dir: Path):
+    index = tmp_path / "built"
+    result = run_cli(
+        "ask",
+        "--json",
+        "--index-dir",
+        str(index),
+        "--corpus-dir",
+        str(corpus_dir),
+        "How long do I have to appeal?",
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"no index in {index}: building it" in result.stderr
+    assert (index / "manifest.json").exists()
+    assert json.loads(result.stdout)["quotes"][0]["id"] == "appeal-window"
 
 
 @pytest.mark.integration
