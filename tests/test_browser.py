@@ -50,21 +50,25 @@ def page(browser, live_server):
     context.close()
 
 
-def ask(page, text: str, *, press_enter: bool = False) -> str:
-    """Type a question, submit it, and return the new headline."""
+def answer_after(page, action) -> str:
+    """Do something that asks a question; wait for the answer to change and return it."""
     before = page.locator(".kbqa-answer").first.inner_text()
-    box = page.locator("#kbqa-question textarea")
-    box.fill(text)
-    if press_enter:
-        box.press("Enter")
-    else:
-        page.locator("#kbqa-ask").click()
+    action()
     page.wait_for_function(
         "before => document.querySelector('.kbqa-answer')?.innerText !== before",
         arg=before,
         timeout=60_000,
     )
     return page.locator(".kbqa-answer").first.inner_text()
+
+
+def ask(page, text: str, *, press_enter: bool = False) -> str:
+    """Type a question, submit it, and return the new answer."""
+    box = page.locator("#kbqa-question textarea")
+    box.fill(text)
+    if press_enter:
+        return answer_after(page, lambda: box.press("Enter"))
+    return answer_after(page, page.locator("#kbqa-ask").click)
 
 
 def test_question_gets_badge_headline_and_highlighted_quote(page, tmp_path):
@@ -89,21 +93,13 @@ def test_enter_submits_and_examples_and_related_ask_in_one_click(page):
 
     example = page.locator(".kbqa-example").first
     example_text = example.inner_text()
-    before = page.locator(".kbqa-answer").first.inner_text()
-    example.click()
-    page.wait_for_function(
-        "b => document.querySelector('.kbqa-answer')?.innerText !== b", arg=before, timeout=60_000
-    )
+    answer_after(page, example.click)
     assert page.locator("#kbqa-question textarea").input_value() == example_text
 
     related = page.locator(".kbqa-related:visible").first
     related.wait_for(timeout=30_000)
     related_text = related.inner_text()
-    before = page.locator(".kbqa-answer").first.inner_text()
-    related.click()
-    page.wait_for_function(
-        "b => document.querySelector('.kbqa-answer')?.innerText !== b", arg=before, timeout=60_000
-    )
+    answer_after(page, related.click)
     assert page.locator("#kbqa-question textarea").input_value() == related_text
 
 
