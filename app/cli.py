@@ -153,10 +153,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     paths = Paths.resolve(args.corpus_dir, args.index_dir, args.feedback_dir)
     port = _port(args.port or os.environ.get(ENV_PORT) or DEFAULT_PORT)
     host = args.host or os.environ.get(ENV_HOST) or DEFAULT_HOST
+    _check_free(host, port)  # before the slow model load, not after it
     engine = _engine(args, build_missing=True)
     _err(f"kbqa: loading the model and the index in {paths.index_dir} …")
     serve(engine, host=host, port=port, share=args.share, feedback=FeedbackLog(paths.feedback_dir))
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise KbqaError(
+                f"cannot listen on {host}:{port} ({err.strerror}); choose another with --port"
+            ) from None
 
 
 def _port(value: object) -> int:

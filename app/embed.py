@@ -90,7 +90,10 @@ class MiniLMEmbedder:
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as transformers_logging
 
+                    # A bar for reading 90 MB of weights is noise on every `kbqa ask`.
+                    transformers_logging.disable_progress_bar()
                     self._model = SentenceTransformer(str(path), device=self.device)
                 except (OSError, ValueError, RuntimeError, ImportError) as err:
                     raise ModelError(

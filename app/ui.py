@@ -189,13 +189,18 @@ def serve(engine: Engine, *, host: str, port: int, share: bool, feedback: Feedba
     engine.ask("warm-up")  # the first encode pays one-off costs; pay them before users do
     app = build_app(engine, feedback, retriever.index.scope.examples, retriever.index.scope.text)
     app.queue(default_concurrency_limit=4, max_size=512)
+    try:
+        app.launch(
+            server_name=host,
+            server_port=port,
+            share=share,
+            css=CSS,
+            quiet=True,
+            footer_links=["api"],
+            show_error=False,
+            prevent_thread_lock=True,
+        )
+    except OSError as err:
+        raise KbqaError(f"cannot serve on {host}:{port}: {err}") from None
     print(f"kbqa: serving on http://{host}:{port}  (Ctrl-C stops)", flush=True)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        share=share,
-        css=CSS,
-        quiet=True,
-        footer_links=["api"],
-        show_error=False,
-    )
+    app.block_thread()

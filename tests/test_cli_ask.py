@@ -126,3 +126,23 @@ def test_eval_prints_the_report_table():
     assert result.returncode == 0, result.stderr
     assert "right passage quoted first" in result.stdout
     assert "heldout2" in result.stdout
+
+
+def test_serve_on_a_busy_port_says_so_before_loading_anything():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("serve", "--port", str(port))
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "70000"])
+def test_serve_refuses_a_bad_port(port: str):
+    result = run_cli("serve", "--port", port)
+    assert result.returncode == 2
+    assert "port must be" in result.stderr
