@@ -8,7 +8,8 @@ How the verdict is chosen:
 
 1. Below the calibrated threshold, or nearer an annotated out-of-scope question than any
    passage, the guide does not cover the question: ``not_covered``.
-2. Open questions ("how…", "what…", a choice between two actions) get ``info``.
+2. Open questions ("how…", "what…", a choice between two actions) and keyword queries that
+   name no action ("appeal deadline") get ``info``.
 3. Otherwise the verdict is that of the annotated question of the top passage that the
    buyer's question is closest to (its tag, or the passage's verdict), flipped when the two
    ask with opposite polarity ("keep open" against "close").
@@ -191,6 +192,8 @@ def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, Analysis | None]:
     passage = top.hit.passage
     if analysis.form == "open" or analysis.choice:
         return "info", None
+    if analysis.form == "short" and analysis.action is None:
+        return "info", None  # "appeal deadline", "faulty item partial refund": no yes/no asked
 
     # A question about doing something is answered by an annotated question about doing
     # something; one about a fact ("do I get compensated?") by one about a fact.

@@ -192,3 +192,11 @@ def test_every_verdict_has_a_label(verdict):
     from app.render import LABELS
 
     assert LABELS[verdict]
+
+
+def test_keyword_queries_get_info_unless_they_name_an_action():
+    assert answer("broken parcel refund", evidence("broken-parcel", 0.9)).verdict == "info"
+    closing = answer(
+        "close dispute before paid?", evidence("keep-open-until-paid", 0.9, [0.9, 0.5, 0.1, 0.2])
+    )
+    assert closing.verdict == "no"
