@@ -229,14 +229,6 @@ def _buyer_actions(text: str) -> list[_Action]:
     return sorted(a for a in found if not _NOT_BUYER.search(text[: a.position]))
 
 
-def asking_clause(question: str) -> str:
-    """The part of a question that asks, without the story before it ("…, should I cancel?")."""
-    text = " ".join(question.split())
-    _, clause, _ = _question_clause(text.lower())
-    start = text.lower().rfind(clause.strip()) if clause.strip() else -1
-    return text[start:].strip() if start >= 0 else text
-
-
 def _first_action(text: str) -> _Action | None:
     """The first buyer action named in text, if it is what the text asks about.
 

@@ -26,11 +26,10 @@ from app.corpus import Passage
 from app.embed import Embedder, model_dir
 from app.errors import ModelError
 from app.index import Index
-from app.question import Analysis, analyze, asking_clause
+from app.question import Analysis, analyze
 from app.text import Speller, canonicalize, compile_replacements, split_sentences, tokens
 
 DENSE_CANDIDATES = 512  # FAISS neighbours gathered per question, before grouping by passage
-MIN_CLAUSE_WORDS = 999  # a shorter asking clause ("should I?") means nothing on its own
 
 
 @dataclass(frozen=True)
@@ -61,21 +60,18 @@ class Hit:
 
 @dataclass(frozen=True)
 class Query:
-    """A question as prepared for matching.
-
-    ``vectors`` holds the whole question's embedding and, when a story comes before the
-    question proper, the asking clause's too: a passage scores by the closer of the two.
-    """
+    """A question as prepared for matching."""
 
     original: str
     corrected: str  # typos fixed
     canonical: str  # glossary applied
-    vectors: np.ndarray  # (1 or 2, dim)
+    vector: np.ndarray  # unit length, (dim,)
     analysis: Analysis
 
     @property
-    def vector(self) -> np.ndarray:
-        return self.vectors[0]
+    def row(self) -> np.ndarray:
+        """The vector as the one-row matrix FAISS searches with."""
+        return self.vector.reshape(1, -1)
 
 
 class BM25:
@@ -152,12 +148,8 @@ class Retriever:
     def prepare(self, question: str) -> Query:
         corrected = self.speller.correct(question)
         canonical = canonicalize(corrected, self.replacements)
-        texts = [canonical]
-        clause = asking_clause(canonical)
-        if clause != canonical and len(clause.split()) >= MIN_CLAUSE_WORDS:
-            texts.append(clause)
-        vectors = self.embedder.encode(texts)
-        return Query(question, corrected, canonical, vectors, analyze(corrected))
+        vector = self.embedder.encode([canonical])[0]
+        return Query(question, corrected, canonical, vector, analyze(corrected))
 
     def retrieve(self, question: str | Query) -> list[Hit]:
         query = question if isinstance(question, Query) else self.prepare(question)
@@ -168,15 +160,15 @@ class Retriever:
         dense = np.full(count, -1.0)
         matched = [("text", p.text) for p in passages]
         k = min(DENSE_CANDIDATES, self.index.dense.ntotal)
-        similarities, rows = self.index.dense.search(query.vectors, k)
-        for similarity, row in zip(similarities.ravel(), rows.ravel(), strict=True):
+        similarities, rows = self.index.dense.search(query.row, k)
+        for similarity, row in zip(similarities[0], rows[0], strict=True):
             if row < 0:
                 continue
             ref = self.index.vectors[row]
             if similarity > dense[ref.passage]:
                 dense[ref.passage] = float(similarity)
                 matched[ref.passage] = (ref.kind, self.vector_text(row))
-        floor = float(similarities[:, -1].min()) if k else 0.0
+        floor = float(similarities[0, -1]) if k else 0.0
         dense[dense == -1.0] = floor  # not among the neighbours: at most the last neighbour
 
         lexical = self.bm25.scores(tokens(query.canonical, self.replacements))
@@ -212,9 +204,8 @@ class Retriever:
         oos = self.index.out_of_scope_dense
         if oos is None or oos.ntotal == 0:
             return -1.0, ""
-        similarity, row = oos.search(query.vectors, 1)
-        best = int(np.argmax(similarity[:, 0]))
-        return float(similarity[best, 0]), self.index.out_of_scope[int(row[best, 0])][0]
+        similarity, row = oos.search(query.row, 1)
+        return float(similarity[0, 0]), self.index.out_of_scope[int(row[0, 0])][0]
 
     def vector_text(self, row: int) -> str:
         ref = self.index.vectors[row]
@@ -233,7 +224,7 @@ class Retriever:
         for row in self._refs_by_passage.get(passage_position, []):
             ref = self.index.vectors[row]
             if ref.kind == kind:
-                out[ref.ordinal] = float((query.vectors @ self.index.dense.reconstruct(row)).max())
+                out[ref.ordinal] = float(self.index.dense.reconstruct(row) @ query.vector)
         return out
 
 

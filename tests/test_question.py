@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.question import analyze, asking_clause
+from app.question import analyze
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "analysis.yaml").read_text())
 
@@ -21,11 +21,6 @@ def test_analysis(case):
     assert reading.arrived == case.get("arrived")
     assert reading.asks_amount == case.get("asks_amount", False)
     assert reading.choice == case.get("choice", False)
-
-
-def test_asking_clause_drops_the_story():
-    question = "My parcel came after I opened the dispute. Can I cancel it now?"
-    assert asking_clause(question) == "Can I cancel it now?"
 
 
 def test_analysis_is_deterministic():
