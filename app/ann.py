@@ -60,12 +60,19 @@ def ready(index: faiss.Index, description: dict[str, Any]) -> faiss.Index:
 
 def recall_at_k(approximate: faiss.Index, vectors: np.ndarray, queries: np.ndarray, k: int = 10):
     """Share of the exact top-k that the approximate index also returns."""
+    return _recall(approximate, _exact_neighbours(vectors, queries, k), queries)
+
+
+def _exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
-    _, truth = exact.search(queries, k)
-    _, found = approximate.search(queries, k)
-    hits = sum(len(set(t) & set(f)) for t, f in zip(truth, found, strict=True))
-    return hits / (k * len(queries))
+    return exact.search(queries, k)[1]
+
+
+def _recall(index: faiss.Index, truth: np.ndarray, queries: np.ndarray) -> float:
+    k = truth.shape[1]
+    found = index.search(queries, k)[1]
+    return sum(len(set(t) & set(f)) for t, f in zip(truth, found, strict=True)) / truth.size
 
 
 def _tune_nprobe(index: faiss.IndexIVF, vectors: np.ndarray, rng: np.random.Generator):
@@ -77,16 +84,11 @@ def _tune_nprobe(index: faiss.IndexIVF, vectors: np.ndarray, rng: np.random.Gene
     queries = a * vectors[rng.integers(0, n, size)] + (1 - a) * vectors[rng.integers(0, n, size)]
     queries += rng.normal(0, 0.5 / math.sqrt(dim), queries.shape).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(vectors)
-    _, truth = exact.search(queries, 10)
+    truth = _exact_neighbours(vectors, queries, 10)
     recall = 0.0
     for nprobe in NPROBES:
         index.nprobe = nprobe
-        _, found = index.search(queries, 10)
-        recall = sum(len(set(t) & set(f)) for t, f in zip(truth, found, strict=True)) / (
-            10 * len(queries)
-        )
+        recall = _recall(index, truth, queries)
         if recall >= RECALL_TARGET:
             return nprobe, recall
     return NPROBES[-1], recall

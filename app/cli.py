@@ -126,8 +126,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         path = evaluate.write_calibration(
             engine.paths.index_dir, settings, sweep, engine.load().index.manifest, tuning
         )
+        # The engine notices the new calibration file and reloads, keeping the loaded model.
         print(f"calibrated: {settings}\nwrote {path}\n")
-        engine = _engine(args)
     results, failures, splits = {}, [], {}
     for path in sets:
         outcomes = evaluate.run(engine, evaluate.load_items(path))
@@ -220,14 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--set",
         action="append",
         metavar="YAML",
-        help="question set (repeatable; default tests/eval/tune.yaml and heldout.yaml)",
+        help="question set (repeatable; default: every tests/eval/*.yaml)",
     )
     ev.add_argument("--failures", action="store_true", help="list the questions answered wrong")
     ev.add_argument(
         "--calibrate",
         action="store_true",
-        help="sweep the fusion weight and refusal threshold on the first set and "
-        "store the best with the index",
+        help="sweep fusion weight, refusal threshold and out-of-scope margin on the "
+        "tune*.yaml sets and store the best with the index",
     )
     ev.set_defaults(func=cmd_eval)
 
@@ -260,6 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("kbqa: interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`kbqa ask --json < q | head -1`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ one of four fixed prefixes ("Yes.", "No.", "It depends.", "The guide doesn't cov
 
 How the verdict is chosen:
 
-1. Below the calibrated threshold, or nearer an annotated out-of-scope question than any
-   passage, the guide does not cover the question: ``not_covered``.
+1. Below the calibrated threshold, or too near an annotated out-of-scope question (its
+   cosine beats the top passage's dense score by more than the calibrated margin), the
+   guide does not cover the question: ``not_covered``.
 2. Open questions ("how…", "what…", a choice between two actions) and keyword queries that
    name no action ("appeal deadline") get ``info``.
 3. Otherwise the verdict is that of the annotated question of the top passage that the
@@ -139,9 +140,10 @@ def compose(
 
     if verdict in ("yes", "no") and _endorses_risk(verdict, analysis):
         cautious = _cautious(verdict, analysis, evidence, settings)
-        about_action = matched is not None and matched.action is not None
+        about_action = matched is not None and top.question_analysis[matched].action is not None
+        similarity = top.question_similarity.get(matched, 0.0) if matched is not None else 0.0
         sure = confidence.band == "high" or (
-            confidence.band == "medium" and _match_similarity(top, matched) >= RISKY_MATCH
+            confidence.band == "medium" and similarity >= RISKY_MATCH
         )
         if not sure or not about_action or cautious is not None:
             verdict = "depends"
@@ -187,8 +189,9 @@ def _confidence(score: float, settings: Settings) -> Confidence:
     return Confidence(band, round(score, 4))
 
 
-def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, Analysis | None]:
-    """The verdict for the buyer's question from the top passage, and the question it rests on."""
+def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, int | None]:
+    """The verdict for the buyer's question from a passage, and the ordinal of the annotated
+    question it rests on (None when it rests on no question)."""
     passage = top.hit.passage
     if analysis.form == "open" or analysis.choice:
         return "info", None
@@ -221,12 +224,12 @@ def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, Analysis | None]:
     tagged = passage.questions[best].verdict
     verdict = tagged or passage.verdict
     if matched.form == "open" and analysis.form == "short":
-        return "info", matched
+        return "info", best
     # Only a question asked in full can be read as asking the opposite: keywords can't.
     opposite = (matched.polarity or 1) != (analysis.polarity or 1)
     if verdict in ("yes", "no") and analysis.form == "yesno" and opposite:
         verdict = flip(verdict)
-    return verdict, matched
+    return verdict, best
 
 
 def _endorses_risk(verdict: str, analysis: Analysis) -> bool:
@@ -248,14 +251,6 @@ def _cautious(
         if other == flip(verdict):
             return e
     return None
-
-
-def _match_similarity(e: Evidence, matched: Analysis | None) -> float:
-    """Cosine between the buyer's question and the annotated question the verdict rests on."""
-    if matched is None:
-        return 0.0
-    ordinal = e.question_analysis.index(matched)
-    return e.question_similarity.get(ordinal, 0.0)
 
 
 def _with_fact(headline: str, analysis: Analysis, passages: list[Passage]) -> str:

@@ -32,7 +32,14 @@ from markdown_it.token import Token
 
 from app.errors import CorpusError, CorpusIssue
 from app.question import analyze
-from app.text import normalize_ws, sentence_spans, split_sentences, word_count
+from app.text import (
+    mentions_amount,
+    normalize_ws,
+    sentence_spans,
+    source_lines,
+    split_sentences,
+    word_count,
+)
 
 VERDICTS = ("yes", "no", "depends", "info")
 MAX_WORDS = 120
@@ -193,7 +200,7 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
         issues.append(CorpusIssue(_shown(corpus_dir / "source"), 0, "no source guide (*.txt)"))
     lines: list[str] = []
     for path in source_files:
-        lines += _source_lines(path.read_text(encoding="utf-8"))
+        lines += source_lines(_read(path))
     source = " ".join(lines)
 
     passage_files = sorted(p for p in corpus_dir.glob("*.md") if p.name not in SKIPPED_FILES)
@@ -203,15 +210,10 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
     drafts: list[_Draft] = []
     sections: list[str] = []
     for path in passage_files:
-        file_drafts, file_sections, file_issues = _parse_passage_file(path)
+        file_drafts, file_sections, file_issues = _parse_passage_file(path, source)
         drafts += file_drafts
         sections += [s for s in file_sections if s not in sections]
         issues += file_issues
-    for title, where in _section_lines(passage_files):
-        if normalize_ws(title) not in source:
-            issues.append(
-                CorpusIssue(*where, f"section heading not found in the source: {title!r}")
-            )
 
     passages = []
     for draft in drafts:
@@ -361,7 +363,7 @@ class _Draft:
                 if match["unit"] == "%"
                 else (f"{match['number']} {match['unit'].lower()}")
             )
-            if rule and not _mentions(rule, match["number"], match["unit"]):
+            if rule and not mentions_amount(rule, match["number"], match["unit"]):
                 problem(line, f"the rule does not mention the fact {amount!r}")
             facts.append(Fact(amount, normalize_ws(match["what"])))
 
@@ -407,14 +409,11 @@ class _Draft:
         ]
 
 
-def _mentions(rule: str, number: str, unit: str) -> bool:
-    unit_stem = re.escape(unit.lower().rstrip("s"))
-    return re.search(rf"(?<![\d.]){re.escape(number)}\s*-?\s*{unit_stem}", rule.lower()) is not None
-
-
-def _parse_passage_file(path: Path) -> tuple[list[_Draft], list[str], list[CorpusIssue]]:
+def _parse_passage_file(
+    path: Path, source: str
+) -> tuple[list[_Draft], list[str], list[CorpusIssue]]:
     shown = _shown(path)
-    tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+    tokens = _markdown.parse(_read(path))
     drafts: list[_Draft] = []
     sections: list[str] = []
     issues: list[CorpusIssue] = []
@@ -430,6 +429,12 @@ def _parse_passage_file(path: Path) -> tuple[list[_Draft], list[str], list[Corpu
             if token.tag == "h1":
                 section, current = title, None
                 sections.append(title)
+                if title not in source:
+                    issues.append(
+                        CorpusIssue(
+                            shown, line, f"section heading not found in the source: {title!r}"
+                        )
+                    )
             elif token.tag == "h2":
                 current = _Draft(shown, line, title, section)
                 drafts.append(current)
@@ -495,7 +500,7 @@ def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
 
 def _parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]:
     shown = _shown(path)
-    tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+    tokens = _markdown.parse(_read(path))
     entries: list[GlossaryEntry] = []
     issues: list[CorpusIssue] = []
     for start, end in _children(tokens, "table_open"):
@@ -525,7 +530,7 @@ def _parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]
 
 
 def _parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
-    tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+    tokens = _markdown.parse(_read(path))
     paragraphs = [
         normalize_ws(tokens[i + 1].content)
         for i, t in enumerate(tokens)
@@ -545,7 +550,7 @@ def _parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
 
 def _parse_out_of_scope(path: Path) -> tuple[list[Topic], list[CorpusIssue]]:
     shown = _shown(path)
-    tokens = _markdown.parse(path.read_text(encoding="utf-8"))
+    tokens = _markdown.parse(_read(path))
     topics: list[tuple[int, str, list[str], list[str]]] = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h2":
@@ -569,16 +574,6 @@ def _parse_out_of_scope(path: Path) -> tuple[list[Topic], list[CorpusIssue]]:
     return [Topic(t, tuple(q), tuple(n)) for _, t, q, n in topics], issues
 
 
-def _section_lines(files: list[Path]) -> list[tuple[str, tuple[str, int]]]:
-    found = []
-    for path in files:
-        tokens = _markdown.parse(path.read_text(encoding="utf-8"))
-        for i, token in enumerate(tokens):
-            if token.type == "heading_open" and token.tag == "h1":
-                found.append((tokens[i + 1].content, (_shown(path), _line(token))))
-    return found
-
-
 def _duplicate_ids(drafts: list[_Draft]) -> list[CorpusIssue]:
     by_id: dict[str, list[_Draft]] = {}
     for draft in drafts:
@@ -595,12 +590,16 @@ def _duplicate_ids(drafts: list[_Draft]) -> list[CorpusIssue]:
     return issues
 
 
-def _source_lines(raw: str) -> list[str]:
-    return [
-        normalize_ws(line)
-        for line in raw.splitlines()
-        if normalize_ws(line) and not normalize_ws(line).isdigit()
-    ]
+def _read(path: Path) -> str:
+    """A corpus file's text; ``CorpusError`` (never a traceback) when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise CorpusError(
+            [CorpusIssue(_shown(path), 0, f"not UTF-8 text ({err.reason})")]
+        ) from None
+    except OSError as err:
+        raise CorpusError([CorpusIssue(_shown(path), 0, f"cannot read: {err.strerror}")]) from None
 
 
 def _close(tokens: list[Token], i: int) -> int:

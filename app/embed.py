@@ -95,7 +95,7 @@ class MiniLMEmbedder:
                     # A bar for reading 90 MB of weights is noise on every `kbqa ask`.
                     transformers_logging.disable_progress_bar()
                     self._model = SentenceTransformer(str(path), device=self.device)
-                except (OSError, ValueError, RuntimeError, ImportError) as err:
+                except (OSError, ValueError, RuntimeError, ImportError, AssertionError) as err:
                     raise ModelError(
                         f"could not load the model from {path}: {err}; reinstall: {INSTALL_HINT}"
                     ) from err
@@ -148,11 +148,10 @@ class FakeEmbedder:
 
 def get_embedder(device: str = "cpu") -> Embedder:
     """The production embedder; ``device`` is 'cpu', 'cuda' or 'auto'."""
-    if device == "auto":
-        try:
-            import torch
+    if device in ("auto", "cuda"):
+        import torch
 
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        except ImportError:
-            device = "cpu"
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ModelError("no CUDA device is available here; use --device cpu (or auto)")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     return MiniLMEmbedder(device=device)

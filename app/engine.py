@@ -38,10 +38,7 @@ def clean_question(question: object) -> str:
     """
     if not isinstance(question, str):
         raise InputError(f"a question must be text, not {type(question).__name__}")
-    text = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in question
-    )
-    text = " ".join(text.split())
+    text = _readable(question)
     if not text:
         raise InputError("the question is empty: type a question about your AliExpress dispute")
     if len(text) > MAX_QUESTION_CHARS:
@@ -50,25 +47,46 @@ def clean_question(question: object) -> str:
     return text
 
 
-def load_settings(index_dir: Path) -> Settings:
-    """Calibrated settings stored with the index, or the defaults when there are none."""
+def is_cut(question: str) -> bool:
+    """Whether ``clean_question`` shortens this question."""
+    return len(_readable(question)) > MAX_QUESTION_CHARS
+
+
+def _readable(question: str) -> str:
+    # Control and format characters become spaces; lone surrogates (from undecodable
+    # bytes) go: no tokenizer can take them.
+    text = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in question
+    )
+    return " ".join(text.split())
+
+
+def load_settings(index_dir: Path, manifest: dict | None = None) -> Settings:
+    """Calibrated settings stored with the index, or the defaults when there are none.
+
+    A calibration made for another corpus (a rebuild carries it over) is still the best
+    guess there is, so it is used, with a warning naming the command that redoes it.
+    """
     path = Path(index_dir) / CALIBRATION
     if not path.is_file():
         return Settings()
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))["settings"]
+        record = json.loads(path.read_text(encoding="utf-8"))
         known = {f.name for f in fields(Settings)}
-        return Settings(**{k: float(v) for k, v in record.items() if k in known})
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        settings = Settings(**{k: float(v) for k, v in record["settings"].items() if k in known})
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as err:
         raise IndexProblem(
             f"{path} is unreadable ({err}); run `kbqa eval --calibrate` or delete it"
         ) from None
+    if manifest is not None and record.get("corpus_hash") != manifest["corpus"]["hash"]:
+        log.warning("%s was made for an earlier corpus; run `kbqa eval --calibrate`", path)
+    return settings
 
 
 @dataclass(frozen=True)
 class _Loaded:
     retriever: Retriever
-    manifest_stamp: tuple[int, int]
+    stamp: tuple  # identifies the manifest and calibration files it was loaded from
 
 
 class Engine:
@@ -116,13 +134,13 @@ class Engine:
 
     def _state(self) -> _Loaded:
         loaded = self._loaded
-        stamp = _stamp(manifest_path(self.paths.index_dir))
+        stamp = _stamp(self.paths.index_dir)
         # A missing manifest mid-swap, or a new index that failed to load, is no reason to
         # drop the working one.
-        if loaded is not None and stamp in (None, loaded.manifest_stamp, self._failed_stamp):
+        if loaded is not None and stamp in (None, loaded.stamp, self._failed_stamp):
             return loaded
         with self._lock:
-            if self._loaded is not None and self._loaded.manifest_stamp == stamp:
+            if self._loaded is not None and stamp in (self._loaded.stamp, self._failed_stamp):
                 return self._loaded
             try:
                 index = load_index(
@@ -130,15 +148,15 @@ class Engine:
                     corpus_dir=self.paths.corpus_dir if self._check_corpus else None,
                     embedder=self.embedder,
                 )
+                settings = self._settings or load_settings(self.paths.index_dir, index.manifest)
             except IndexProblem as err:
                 if self._loaded is None:
                     raise
                 self._failed_stamp = stamp
                 log.warning("still answering from the index loaded before; the new one: %s", err)
                 return self._loaded
-            settings = self._settings or load_settings(self.paths.index_dir)
             retriever = Retriever(index, self.embedder, settings)
-            self._loaded = _Loaded(retriever, stamp or (0, 0))
+            self._loaded = _Loaded(retriever, stamp or ((0, 0), None))
             return self._loaded
 
     def ask(self, question: str) -> Answer:
@@ -180,10 +198,16 @@ class Engine:
         return self.load().prepare(clean_question(question))
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    """Identifies one manifest file: a swapped-in folder brings a new inode."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns
+def _stamp(index_dir: Path) -> tuple | None:
+    """Identifies the manifest and calibration files: a swapped-in folder brings new inodes,
+    a recalibration a new calibration file. None while there is no manifest."""
+
+    def identity(path: Path) -> tuple[int, int] | None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+    manifest = identity(manifest_path(index_dir))
+    return None if manifest is None else (manifest, identity(Path(index_dir) / CALIBRATION))

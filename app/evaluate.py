@@ -2,8 +2,8 @@
 
 A question set is YAML: a list of ``{id, q, verdict, passages, kind, fact}``, where
 ``passages`` lists the ids that answer it (empty when the guide does not) and ``fact`` the
-number the question asks for ("15 days"). ``tests/eval/tune.yaml`` tunes; the held-out set
-``tests/eval/heldout.yaml`` is only ever measured.
+number the question asks for ("15 days"). Sets named ``tune*.yaml`` tune; sets named
+``heldout*.yaml`` are only ever measured.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from app.errors import KbqaError
 from app.index import CALIBRATION
 from app.question import analyze
 from app.retrieve import Hit, Settings
+from app.text import mentions_amount
 
 METRICS = (
     ("hit@1", "right passage quoted first (answerable)"),
@@ -100,7 +101,7 @@ def load_items(path: Path) -> list[Item]:
                     verdict=str(r["verdict"]),
                     passages=tuple(r.get("passages") or ()),
                     kind=str(r.get("kind", "")),
-                    fact=r.get("fact"),
+                    fact=None if r.get("fact") is None else str(r["fact"]),
                 )
             )
         except (KeyError, TypeError, AttributeError) as err:
@@ -155,13 +156,13 @@ def _mentions(headline: str, fact: str) -> bool:
     match = re.match(r"(\d+(?:\.\d+)?)\s*(%|\w+)", fact.strip())
     if not match:
         return fact.lower() in headline.lower()
-    number, unit = match.groups()
-    unit = unit.lower().rstrip("s")
-    return re.search(rf"(?<![\d.]){re.escape(number)}\s*-?\s*{re.escape(unit)}", headline.lower())
+    return mentions_amount(headline, *match.groups())
 
 
 def report(results: dict[str, dict[str, float]]) -> str:
     """A plain-text table: one row per metric, one column per question set."""
+    if not results:
+        return "no question sets"
     names = list(results)
     width = max(len(label) for _, label in METRICS) + 2
     col = max(10, *(len(n) for n in names)) + 2
@@ -255,8 +256,9 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
 
 
 def _preference(row: dict[str, Any]) -> tuple:
-    """Meet both refusal targets if possible, refusing as few answerable questions as possible
-    (the middle of the feasible region, not its edge); then answer best."""
+    """Meet both refusal targets if possible, refusing as few answerable questions as possible;
+    then answer best; among equals, the lower threshold (the out-of-scope questions are
+    caught by the margin rather than by the threshold)."""
     meets = (
         row["refused_oos"] >= MIN_OOS_REFUSALS and row["refused_answerable"] <= MAX_FALSE_REFUSALS
     )

@@ -67,6 +67,16 @@ DENSE = "dense.faiss"
 # Above this many bytes a file is checked by size only: hashing gigabytes at every start costs.
 HASH_LIMIT = 64 << 20
 BUILD_HINT = "kbqa build"
+# What loading relies on in a manifest; anything missing means it is not one of ours.
+REQUIRED = (
+    ("files",),
+    ("counts", "passages"),
+    ("counts", "vectors"),
+    ("corpus", "hash"),
+    ("model", "name"),
+    ("model", "weights_sha256"),
+    ("model", "dim"),
+)
 
 
 @dataclass(frozen=True)
@@ -150,7 +160,7 @@ def build_index(
     corpus = load_corpus(corpus_dir)
     log(f"parsed {len(corpus.passages)} passages, {len(corpus.sections)} sections: {corpus_dir}")
 
-    with _build_lock(index_dir):
+    with _build_lock(index_dir), _writing(index_dir):
         if not force:
             current = _up_to_date(index_dir, corpus, embedder)
             if current is not None:
@@ -243,11 +253,19 @@ def _read_index(index_dir: Path) -> Index:
             f"{manifest_file} is not a kbqa index manifest of format {INDEX_FORMAT}; "
             f"run `{BUILD_HINT} --force`"
         )
-    try:
-        files = manifest["files"]
-        counts = manifest["counts"]
-    except KeyError as err:
-        raise IndexProblem(f"{manifest_file} lacks {err}; run `{BUILD_HINT} --force`") from None
+    for path in REQUIRED:
+        value = manifest
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            raise IndexProblem(
+                f"{manifest_file} lacks {'.'.join(path)}; run `{BUILD_HINT} --force`"
+            )
+    files, counts = manifest["files"], manifest["counts"]
+    if not isinstance(files, dict) or not all(
+        isinstance(f, dict) and {"bytes", "sha256"} <= set(f) for f in files.values()
+    ):
+        raise IndexProblem(f"{manifest_file} has a malformed file list; run `{BUILD_HINT} --force`")
     for name, expected in files.items():
         _verify_file(index_dir, name, expected, manifest_file)
 
@@ -349,10 +367,10 @@ def _up_to_date(index_dir: Path, corpus: Corpus, embedder: Embedder) -> dict[str
 
 
 def _check_vectors(vectors: np.ndarray, rows: int, dim: int) -> None:
-    if vectors.shape != (rows, dim) or not np.isfinite(vectors).all():
-        raise IndexProblem(
-            f"the embedder returned {vectors.shape} vectors, expected ({rows}, {dim})"
-        )
+    if vectors.shape != (rows, dim):
+        raise IndexProblem(f"the embedder returned {vectors.shape} vectors, not ({rows}, {dim})")
+    if not np.isfinite(vectors).all():
+        raise IndexProblem("the embedder returned vectors with NaN or infinite values")
 
 
 def _write_index(
@@ -418,11 +436,27 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 @contextlib.contextmanager
+def _writing(index_dir: Path) -> Iterator[None]:
+    """Turn a failure to write (read-only folder, full disk) into a message."""
+    try:
+        yield
+    except OSError as err:
+        raise IndexProblem(
+            f"cannot write the index at {index_dir}: {err.strerror or err}; the old one, if any, "
+            "is untouched"
+        ) from None
+
+
+@contextlib.contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """One build at a time per index folder; also sweeps leftovers of killed builds."""
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
     lock_path = index_dir.parent / f".{index_dir.name}.lock"
-    with lock_path.open("w") as lock:
+    try:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        lock = lock_path.open("w")
+    except OSError as err:
+        raise IndexProblem(f"cannot write the index at {index_dir}: {err.strerror}") from None
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for leftover in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
             shutil.rmtree(leftover, ignore_errors=True)

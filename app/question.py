@@ -162,6 +162,11 @@ class Analysis:
 
 def _clean(text: str) -> str:
     text = text.lower().replace("’", "'")
+    text = re.sub(
+        r"\b(ca|wo|sha)n't\b",
+        lambda m: {"ca": "can", "wo": "will", "sha": "shall"}[m.group(1)] + " n't",
+        text,
+    )
     text = re.sub(r"\b(\w+)n't\b", r"\1 n't", text)  # "don't" -> "do n't": keeps the negation
     return re.sub(r"\s+", " ", text).strip()
 
@@ -206,7 +211,7 @@ class _Action(NamedTuple):
     kind: str | None  # "close", "confirm", "accept" or "pay": what is risked
 
 
-def _kind(words: str, sign: int) -> str | None:
+def _kind(words: str) -> str | None:
     if re.match(r"confirm|mark|release", words):
         return "confirm"
     if re.match(r"accept|agree|go along|settle|take|ignor|refus|declin|reject|say no", words):
@@ -221,11 +226,11 @@ def _kind(words: str, sign: int) -> str | None:
 def _buyer_actions(text: str) -> list[_Action]:
     """The actions in text that the buyer would take, in order."""
     found = [
-        _Action(m.start(), +1, _kind(m.group(0), +1))
+        _Action(m.start(), +1, _kind(m.group(0)))
         for m in _RISKY.finditer(text)
         if not _SAFE_AGREEMENT.match(text[m.start() :])
     ]
-    found += [_Action(m.start(), -1, _kind(m.group(0), -1)) for m in _KEEP.finditer(text)]
+    found += [_Action(m.start(), -1, _kind(m.group(0))) for m in _KEEP.finditer(text)]
     return sorted(a for a in found if not _NOT_BUYER.search(text[: a.position]))
 
 

@@ -41,7 +41,8 @@ class Settings:
     high: float = 0.65  # fused score from which confidence is high
     medium: float = 0.55  # ... and medium; low below that (but above the threshold)
     quote_margin: float = 0.08  # further quotes must score within this of the first
-    # Refuse when an out-of-scope question is this much closer than the best passage vector.
+    # Refuse when the nearest out-of-scope question's cosine exceeds the top passage's dense
+    # score by more than this (a negative margin refuses even when it is slightly farther).
     out_of_scope_margin: float = 0.0
 
 
@@ -168,7 +169,9 @@ class Retriever:
             if similarity > dense[ref.passage]:
                 dense[ref.passage] = float(similarity)
                 matched[ref.passage] = (ref.kind, self.vector_text(row))
-        floor = float(similarities[0, -1]) if k else 0.0
+        # An IVF search may return fewer than k rows (the rest are -1): floor from real ones.
+        found = similarities[0][rows[0] >= 0]
+        floor = float(found[-1]) if len(found) else 0.0
         dense[dense == -1.0] = floor  # not among the neighbours: at most the last neighbour
 
         lexical = self.bm25.scores(tokens(query.canonical, self.replacements))
@@ -197,7 +200,7 @@ class Retriever:
         A question naming one of a topic's ``names`` ("amazon") is as out of scope as can be:
         similarity 1.0.
         """
-        words = set(re.findall(r"[a-z0-9.]+", query.corrected.lower()))
+        words = set(re.findall(r"[a-z0-9]+", query.corrected.lower()))
         for topic, name in self.index.out_of_scope_names:
             if name in words:
                 return 1.0, topic
@@ -215,7 +218,7 @@ class Retriever:
         if ref.kind == "rule":
             return passage.rule
         if ref.kind == "sentence":
-            return passage_sentences(passage)[ref.ordinal]
+            return split_sentences(passage.text)[ref.ordinal]
         return passage.text
 
     def similarities(self, query: Query, passage_position: int, kind: str) -> dict[int, float]:
@@ -226,10 +229,6 @@ class Retriever:
             if ref.kind == kind:
                 out[ref.ordinal] = float(self.index.dense.reconstruct(row) @ query.vector)
         return out
-
-
-def passage_sentences(passage: Passage) -> list[str]:
-    return split_sentences(passage.text)
 
 
 def _ranks(values: np.ndarray) -> list[int]:

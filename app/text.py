@@ -32,10 +32,10 @@ def normalize_ws(text: str) -> str:
     return _LAYOUT.sub(" ", text).strip()
 
 
-def source_text(raw: str) -> str:
-    """A source guide as one normalised string, with page-number lines dropped."""
-    lines = [line for line in raw.splitlines() if not _PAGE_NUMBER.match(line)]
-    return normalize_ws("\n".join(lines))
+def source_lines(raw: str) -> list[str]:
+    """A source guide's non-blank lines, normalised, with page-number lines dropped."""
+    lines = (normalize_ws(line) for line in raw.splitlines() if not _PAGE_NUMBER.match(line))
+    return [line for line in lines if line]
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -64,13 +64,20 @@ def word_count(text: str) -> int:
     return len(normalize_ws(text).split())
 
 
+def mentions_amount(text: str, number: str, unit: str) -> bool:
+    """Whether text states this amount: "15 days", "15-day" and "15 day" all count."""
+    unit_stem = re.escape(unit.lower().rstrip("s"))
+    return re.search(rf"(?<![\d.]){re.escape(number)}\s*-?\s*{unit_stem}", text.lower()) is not None
+
+
+def _whole_word(term: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE)
+
+
 def compile_replacements(pairs: Iterable[tuple[str, str]]) -> list[tuple[re.Pattern, str]]:
     """Case-insensitive whole-word replacements, longest term first so phrases win."""
     ordered = sorted(pairs, key=lambda pair: (-len(pair[0]), pair[0].lower()))
-    return [
-        (re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE), plain)
-        for term, plain in ordered
-    ]
+    return [(_whole_word(term), plain) for term, plain in ordered]
 
 
 def canonicalize(text: str, replacements: list[tuple[re.Pattern, str]]) -> str:
@@ -114,7 +121,7 @@ def find_terms(text: str, terms: Mapping[str, str]) -> list[tuple[str, str]]:
     """The (term, meaning) pairs whose term occurs in text as a whole word, in text order."""
     found = []
     for term, meaning in terms.items():
-        match = re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, re.IGNORECASE)
+        match = _whole_word(term).search(text)
         if match:
             found.append((match.start(), term, meaning))
     return [(term, meaning) for _, term, meaning in sorted(found)]

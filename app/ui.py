@@ -11,13 +11,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from app.compose import Answer
-from app.engine import MAX_QUESTION_CHARS, Engine, clean_question
+from app.compose import MAX_RELATED, Answer
+from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.errors import InputError, KbqaError
 from app.feedback import FeedbackLog
 from app.render import render_html
 
-MAX_RELATED = 3
 TITLE = "kbqa · AliExpress disputes"
 PROMPT = "Type a question about your AliExpress dispute, or pick an example below."
 
@@ -65,7 +64,7 @@ def respond(engine: Engine, question: Any) -> Reply:
     except InputError:
         return Reply(_message(PROMPT), PROMPT, (), None)
     notice = ""
-    if len(" ".join(text.split())) > MAX_QUESTION_CHARS:
+    if is_cut(text):
         notice = (
             f"Your question was long: only its first {MAX_QUESTION_CHARS:,} characters were read."
         )
@@ -85,6 +84,9 @@ def api_ask(engine: Engine, question: Any) -> dict[str, Any]:
         return engine.ask(text).to_dict()
     except InputError as err:
         return {"question": text, "error": str(err)}
+    except KbqaError as err:
+        log.error("could not answer: %s", err)
+        return {"question": text, "error": "kbqa cannot answer right now; try again in a moment"}
 
 
 def _message(text: str) -> str:

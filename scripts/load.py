@@ -10,6 +10,7 @@ assert (exit status 1 only when some request failed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import subprocess
@@ -33,9 +34,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(feedback: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    feedback = tempfile.mkdtemp(prefix="kbqa-load-")
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -68,11 +68,19 @@ def run(url: str, users: int, per_user: int, questions: list[str]) -> dict[str, 
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    start_line = threading.Barrier(users)
+    start_line = threading.Barrier(users, timeout=120)
 
     def user(n: int) -> None:
-        client = Client(url, verbose=False)
-        start_line.wait()  # all users start together
+        try:
+            client = Client(url, verbose=False)
+        except Exception as err:  # noqa: BLE001 - a user who cannot connect is an error too
+            start_line.abort()  # and the others must not wait for them
+            with lock:
+                errors.extend([f"connect: {type(err).__name__}: {err}"] * per_user)
+            return
+        # All users start together; if one could not connect, the rest go anyway.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            start_line.wait()
         for m in range(per_user):
             question = questions[(n * per_user + m) % len(questions)]
             started = time.perf_counter()
@@ -107,16 +115,17 @@ def main() -> int:
         for name in ("tune.yaml", "tune2.yaml")
         for item in load_items(ROOT / "tests" / "eval" / name)
     ]
-    process = None
-    url = args.url
-    if url is None:
-        process, url = start_server()
-    try:
-        result = run(url, args.users, args.questions, questions)
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
+    with tempfile.TemporaryDirectory(prefix="kbqa-load-") as feedback:
+        process = None
+        url = args.url
+        try:
+            if url is None:
+                process, url = start_server(feedback)
+            result = run(url, args.users, args.questions, questions)
+        finally:
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
 
     latencies, errors = result["latencies"], result["errors"]
     total = len(latencies)

@@ -106,11 +106,14 @@ def test_nearer_an_out_of_scope_question_is_not_covered():
     assert result.verdict == "not_covered"
 
 
-def test_risky_yes_needs_high_confidence():
+def test_risky_yes_needs_high_confidence_or_a_near_paraphrase():
     question = "Can I close the dispute once the seller has paid?"
-    sims = [0.5, 0.5, 0.1, 0.95]  # closest to the tagged `yes` question
-    assert answer(question, evidence("keep-open-until-paid", 0.9, sims)).verdict == "yes"
-    assert answer(question, evidence("keep-open-until-paid", 0.6, sims)).verdict == "depends"
+    close = [0.5, 0.5, 0.1, 0.95]  # closest to the tagged `yes` question, nearly the same
+    loose = [0.5, 0.5, 0.1, 0.7]  # closest to it, but not a paraphrase
+    assert answer(question, evidence("keep-open-until-paid", 0.9, loose)).verdict == "yes"
+    assert answer(question, evidence("keep-open-until-paid", 0.6, close)).verdict == "yes"
+    assert answer(question, evidence("keep-open-until-paid", 0.6, loose)).verdict == "depends"
+    assert answer(question, evidence("keep-open-until-paid", 0.45, close)).verdict == "depends"
 
 
 def test_risky_yes_with_a_conflicting_runner_up_becomes_depends_and_quotes_it():
@@ -127,7 +130,7 @@ def test_risky_yes_with_a_conflicting_runner_up_becomes_depends_and_quotes_it():
 def test_no_to_keeping_it_open_is_as_risky_as_yes_to_closing():
     # "Should I keep it open once paid?" answered "no" tells the buyer to close.
     question = "Should I keep the dispute open once the seller has paid?"
-    sims = [0.5, 0.5, 0.1, 0.95]
+    sims = [0.5, 0.5, 0.1, 0.7]
     assert answer(question, evidence("keep-open-until-paid", 0.9, sims)).verdict == "no"
     assert answer(question, evidence("keep-open-until-paid", 0.6, sims)).verdict == "depends"
 

@@ -80,3 +80,15 @@ def test_bm25_scores_are_normalised():
     assert scores.argmax() == 0
     assert 0 < scores.max() < 1
     assert bm25.scores(["weather"]).max() == 0
+
+
+@pytest.mark.parametrize(
+    "question", ["Can I return it to Amazon.", "my ebay seller won't refund me", "AMAZON refund?"]
+)
+def test_questions_naming_another_marketplace_are_not_covered(engine: Engine, question: str):
+    assert engine.ask(question).verdict == "not_covered"
+
+
+def test_undecodable_characters_are_dropped(engine: Engine):
+    answer = engine.ask("caf\udce9 how long do I have to appeal?")
+    assert answer.question == "caf how long do I have to appeal?"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -158,3 +159,108 @@ def test_an_unusable_new_index_leaves_the_old_one_answering(engine: Engine, capl
         engine.ask("How long do I have to appeal?")
     assert after == before
     assert len([r for r in caplog.records if "still answering" in r.message]) == 1
+
+
+def without_model(index: Path) -> None:
+    manifest = json.loads((index / "manifest.json").read_text())
+    del manifest["model"]
+    (index / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_manifest_missing_a_section_is_refused_not_a_traceback(repo_copy):
+    corpus, index = repo_copy
+    without_model(index)
+    result = kbqa("ask", "--corpus-dir", str(corpus), "--index-dir", str(index), QUESTION)
+    assert result.returncode == 1
+    assert "manifest.json lacks model.name; run `kbqa build --force`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.integration
+def test_build_replaces_a_manifest_it_cannot_read(repo_copy):
+    corpus, index = repo_copy
+    without_model(index)
+    result = kbqa("build", "--corpus-dir", str(corpus), "--index-dir", str(index))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((index / "manifest.json").read_text())["model"]["dim"] == 384
+
+
+def test_file_in_the_way_of_the_index_is_a_message(tmp_path: Path, corpus_dir: Path):
+    (tmp_path / "blocker").write_text("not a folder")
+    result = kbqa(
+        "build", "--corpus-dir", str(corpus_dir), "--index-dir", str(tmp_path / "blocker" / "index")
+    )
+    assert result.returncode == 1
+    assert "cannot write the index" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_non_utf8_corpus_file_is_a_corpus_error(repo_copy):
+    corpus, index = repo_copy
+    (corpus / "latin1.md").write_bytes("# Caf\xe9\n".encode("latin-1"))
+    result = kbqa("build", "--corpus-dir", str(corpus), "--index-dir", str(index))
+    assert result.returncode == 1
+    assert "latin1.md:0: not UTF-8 text" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cuda_without_a_gpu_is_a_message(corpus_dir: Path, tmp_path: Path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = kbqa(
+        "build",
+        "--device",
+        "cuda",
+        "--corpus-dir",
+        str(corpus_dir),
+        "--index-dir",
+        str(tmp_path / "index"),
+    )
+    assert result.returncode == 1
+    assert "no CUDA device" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_reader_closing_the_pipe_is_not_a_traceback(index_dir: Path, corpus_dir: Path):
+    script = (
+        "import sys, app.engine\n"
+        "from app.embed import FakeEmbedder\n"
+        "app.engine.get_embedder = lambda device='cpu': FakeEmbedder()\n"
+        "from app.cli import main\n"
+        f"sys.exit(main(['ask', '--json', '--corpus-dir', {str(corpus_dir)!r}, "
+        f"'--index-dir', {str(index_dir)!r}]))\n"
+    )
+    questions = "How long do I have to appeal?\n" * 2000
+    result = subprocess.run(
+        f"{sys.executable} -c {shlex.quote(script)} | head -1",
+        shell=True,
+        input=questions,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
+    assert "Traceback" not in result.stderr
+    assert result.stdout.count("\n") == 1
+
+
+def test_stale_calibration_is_used_with_a_warning(engine: Engine, caplog):
+    engine._settings = None  # this engine was pinned to test settings; let the file decide
+    calibration = engine.paths.index_dir / "calibration.json"
+    calibration.write_text(json.dumps({"settings": {"threshold": 0.25}, "corpus_hash": "other"}))
+    with caplog.at_level(logging.WARNING, logger="kbqa.engine"):
+        assert engine.load().settings.threshold == 0.25
+    assert "made for an earlier corpus" in caplog.text
+
+
+def test_a_new_calibration_is_picked_up_without_a_restart(engine: Engine):
+    engine.ask("How long do I have to appeal?")
+    calibration = engine.paths.index_dir / "calibration.json"
+    manifest = json.loads((engine.paths.index_dir / "manifest.json").read_text())
+    calibration.write_text(
+        json.dumps({"settings": {"alpha": 0.5}, "corpus_hash": manifest["corpus"]["hash"]})
+    )
+    engine._settings = None  # this engine was pinned to test settings; let the file decide
+    assert engine.load().settings.alpha == 0.5

@@ -115,3 +115,14 @@ def test_app_builds_with_the_ask_endpoint(engine: Engine, tmp_path: Path):
     endpoints = app.get_api_info()["named_endpoints"]
     assert "/ask" in endpoints
     assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question"]
+
+
+def test_api_reports_an_unusable_index_as_an_error_not_a_crash(tmp_path: Path, fake: FakeEmbedder):
+    broken = Engine(Paths(tmp_path / "no-corpus", tmp_path / "no-index", tmp_path), embedder=fake)
+    assert api_ask(broken, "How long do I have to appeal?") == {
+        "question": "How long do I have to appeal?",
+        "error": "kbqa cannot answer right now; try again in a moment",
+    }
+    reply = respond(broken, "How long do I have to appeal?")
+    assert reply.answer is None
+    assert "cannot answer right now" in reply.notice
