@@ -219,6 +219,8 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
     """
     base = engine.load().settings
     cache = {item.q: engine.prepare(item.q) for item in items}
+    # The nearest out-of-scope question does not depend on the fusion weight: find it once.
+    nearest = {q: engine.load().nearest_out_of_scope(query)[0] for q, query in cache.items()}
     sweep = []
     for alpha in ALPHAS:
         open_settings = replace(base, alpha=alpha, threshold=-1.0, out_of_scope_margin=9.0)
@@ -227,8 +229,8 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
             answer, ranking = engine.ask_with_hits(
                 item.q, settings=open_settings, query=cache[item.q]
             )
-            oos, _ = engine.load().nearest_out_of_scope(cache[item.q])
-            rows.append((Outcome(item, answer, _rank(ranking, item.passages)), ranking[0], oos))
+            outcome = Outcome(item, answer, _rank(ranking, item.passages))
+            rows.append((outcome, ranking[0], nearest[item.q]))
         for margin in OUT_OF_SCOPE_MARGINS:
             for threshold in THRESHOLDS:
                 outcomes = [
