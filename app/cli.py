@@ -112,15 +112,17 @@ def _color(stream) -> bool:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from app import evaluate
+    from app.evalset import load_sets
 
+    paths = [Path(p) for p in args.set] if args.set else evaluate.default_sets(DEFAULT_EVAL)
+    sets = load_sets(paths)  # every set validated before the model loads
     engine = _engine(args)
-    sets = [Path(p) for p in args.set] if args.set else evaluate.default_sets(DEFAULT_EVAL)
     if args.calibrate:
         tuning = [p for p in sets if p.stem.startswith("tune")]
         if not tuning:
             _err("kbqa: --calibrate needs a tuning set (a file named tune*.yaml)")
             return 2
-        items = [item for path in tuning for item in evaluate.load_items(path)]
+        items = [item for path in tuning for item in sets[path]]
         _err(f"kbqa: calibrating on {', '.join(p.name for p in tuning)} ({len(items)} questions)")
         settings, sweep = evaluate.calibrate(engine, items)
         path = evaluate.write_calibration(
@@ -128,19 +130,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         # The engine notices the new calibration file and reloads, keeping the loaded model.
         print(f"calibrated: {settings}\nwrote {path}\n")
-    results, failures, splits = {}, [], {}
-    for path in sets:
-        outcomes = evaluate.run(engine, evaluate.load_items(path))
-        results[path.stem] = evaluate.metrics(outcomes)
-        failures += evaluate.failures(outcomes)
-        split = "held-out" if path.stem.startswith("heldout") else "tuning"
-        splits.setdefault(split, []).extend(outcomes)
-    if len(results) > len(splits) > 0:
-        for split, outcomes in splits.items():
-            results[f"{split} (all)"] = evaluate.metrics(outcomes)
-    print(evaluate.report(results))
-    if args.failures and failures:
-        print("\n" + "\n".join(failures))
+    by_set = {path.stem: evaluate.run(engine, items) for path, items in sets.items()}
+    columns = evaluate.columns(by_set)
+    print(evaluate.report({name: evaluate.metrics(rows) for name, rows in columns.items()}))
+    # Per kind, the pooled splits when there are any (the per-set blocks would be too wide).
+    pooled = {name: rows for name, rows in columns.items() if name not in by_set} or by_set
+    print("\n" + evaluate.kind_report({n: evaluate.by_kind(rows) for n, rows in pooled.items()}))
+    wrong = evaluate.failures([o for rows in by_set.values() for o in rows])
+    if args.failures and wrong:
+        print("\n" + "\n".join(wrong))
     return 0
 
 
@@ -222,7 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YAML",
         help="question set (repeatable; default: every tests/eval/*.yaml)",
     )
-    ev.add_argument("--failures", action="store_true", help="list the questions answered wrong")
+    ev.add_argument(
+        "--failures",
+        action="store_true",
+        help="list the questions answered wrong, yes↔no opposites first (!!)",
+    )
     ev.add_argument(
         "--calibrate",
         action="store_true",

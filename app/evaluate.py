@@ -1,56 +1,57 @@
 """Evaluation on buyers' questions, and calibration of the refusal threshold.
 
-A question set is YAML: a list of ``{id, q, verdict, passages, kind, fact}``, where
-``passages`` lists the ids that answer it (empty when the guide does not) and ``fact`` the
-number the question asks for ("15 days"). Sets named ``tune*.yaml`` tune; sets named
-``heldout*.yaml`` are only ever measured.
+Question sets (``tune*.yaml`` tune, ``heldout*.yaml`` are only ever measured) are read and
+validated by ``app.evalset``. Every composed verdict is measured beside a baseline that
+composes nothing: the verdict of the nearest annotated question taken as is. Composition
+(polarity, conditions, caution on risky actions) earns its complexity only where it beats
+that baseline, so both are always printed side by side, per set and per kind of question.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
+import numpy as np
 
 from app.compose import Answer
 from app.engine import Engine
-from app.errors import KbqaError
-from app.index import CALIBRATION
+from app.evalset import Item, load_items, load_sets
+from app.index import CALIBRATION, Index
 from app.question import analyze
-from app.retrieve import Hit, Settings
+from app.retrieve import Hit, Query, Settings
 from app.text import mentions_amount
 
+__all__ = ["Item", "Outcome", "load_items", "load_sets", "metrics", "report", "run"]
+
+PERCENT, COUNT, RATIO = "percent", "count", "ratio"
 METRICS = (
-    ("hit@1", "right passage quoted first (answerable)"),
-    ("hit@3", "right passage in the top 3 (answerable)"),
-    ("mrr", "mean reciprocal rank (answerable)"),
-    ("verdict", "verdict right (all)"),
-    ("refused_oos", "out-of-scope refused"),
-    ("refused_answerable", "answerable refused"),
-    ("fact", "headline names the fact asked for"),
-    ("dangerous", "yes where no, or no where yes (count)"),
-    ("risky", "... of which tell the buyer to close/confirm (count)"),
+    ("hit@1", "right passage quoted first (answerable)", PERCENT),
+    ("hit@3", "right passage in the top 3 (answerable)", PERCENT),
+    ("mrr", "mean reciprocal rank (answerable)", RATIO),
+    ("verdict", "verdict right (composed)", PERCENT),
+    ("baseline", "verdict right (baseline: nearest annotated question)", PERCENT),
+    ("verdict_yn", "verdict right, yes/no expected (composed)", PERCENT),
+    ("baseline_yn", "verdict right, yes/no expected (baseline)", PERCENT),
+    ("cond_verdict", "conditional verdict right", PERCENT),
+    ("clarify", "condition missing: depends with a clarifying question", PERCENT),
+    ("refused_oos", "out-of-scope refused", PERCENT),
+    ("refused_answerable", "answerable refused", PERCENT),
+    ("fact", "headline names the fact asked for", PERCENT),
+    ("dangerous", "yes↔no opposites (harmful)", COUNT),
+    ("risky", "... of which tell the buyer to close/cancel/confirm", COUNT),
+    ("baseline_dangerous", "yes↔no opposites (baseline)", COUNT),
+    ("baseline_risky", "... of which tell the buyer to close/cancel/confirm", COUNT),
 )
-
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    q: str
-    verdict: str
-    passages: tuple[str, ...]
-    kind: str = ""
-    fact: str | None = None
-
-    @property
-    def answerable(self) -> bool:
-        return self.verdict != "not_covered"
+CONDITIONAL = "cond-"  # kinds starting with this test a verdict that turns on a condition
+MISSING = "cond-missing"  # the question leaves the condition out: kbqa should ask it
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Outcome:
     item: Item
     answer: Answer
     rank: int | None  # 1-based rank of the first expected passage in the ranking
+    baseline: str | None = None  # the nearest annotated question's verdict; None: not measured
 
     @property
     def hit1(self) -> bool:
@@ -68,54 +70,101 @@ class Outcome:
         return self.answer.verdict == self.item.verdict
 
     @property
+    def baseline_ok(self) -> bool:
+        return self.baseline == self.item.verdict
+
+    @property
     def dangerous(self) -> bool:
-        return {self.answer.verdict, self.item.verdict} == {"yes", "no"}
+        """Yes where the guide says no, or no where it says yes: always harmful."""
+        return _opposite(self.answer.verdict, self.item.verdict)
 
     @property
     def risky(self) -> bool:
         """A dangerous answer that tells the buyer to close, cancel, confirm or accept."""
-        if not self.dangerous:
-            return False
-        reading = analyze(self.item.q)
-        return reading.polarity is not None and (self.answer.verdict == "yes") == (
-            reading.polarity > 0
-        )
+        return self.dangerous and _tells_to_act(self.item.q, self.answer.verdict)
+
+    @property
+    def baseline_dangerous(self) -> bool:
+        return self.baseline is not None and _opposite(self.baseline, self.item.verdict)
+
+    @property
+    def baseline_risky(self) -> bool:
+        return self.baseline_dangerous and _tells_to_act(self.item.q, str(self.baseline))
+
+    @property
+    def clarified(self) -> bool:
+        """It depends, and kbqa asks the buyer the condition the verdict turns on."""
+        return self.answer.verdict == "depends" and self.answer.clarify is not None
 
     @property
     def fact_ok(self) -> bool:
         return self.item.fact is None or _mentions(self.answer.headline, self.item.fact)
 
-
-def load_items(path: Path) -> list[Item]:
-    try:
-        records = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise KbqaError(f"cannot read question set {path}: {err}") from None
-    items = []
-    for n, r in enumerate(records or [], 1):
-        try:
-            items.append(
-                Item(
-                    id=str(r.get("id", f"{Path(path).stem}-{n}")),
-                    q=str(r["q"]),
-                    verdict=str(r["verdict"]),
-                    passages=tuple(r.get("passages") or ()),
-                    kind=str(r.get("kind", "")),
-                    fact=None if r.get("fact") is None else str(r["fact"]),
-                )
-            )
-        except (KeyError, TypeError, AttributeError) as err:
-            raise KbqaError(f"{path}: entry {n} lacks a field ({err})") from None
-    return items
+    @property
+    def ok(self) -> bool:
+        """Nothing to list among the failures."""
+        return (
+            self.hit1 == self.item.answerable
+            and self.verdict_ok
+            and self.fact_ok
+            and (self.item.kind != MISSING or self.clarified)
+        )
 
 
-def run(engine: Engine, items: list[Item], settings: Settings | None = None, cache=None):
-    """Ask every item; ``cache`` maps question -> prepared query to skip re-encoding."""
+def _opposite(verdict: str, expected: str) -> bool:
+    return {verdict, expected} == {"yes", "no"}
+
+
+def _tells_to_act(question: str, verdict: str) -> bool:
+    polarity = analyze(question).polarity
+    return polarity is not None and (verdict == "yes") == (polarity > 0)
+
+
+class NearestQuestion:
+    """The baseline: the verdict of the annotated question nearest a query, taken as is.
+
+    Every passage's annotated questions compete; the winner's verdict is its own tag when
+    it has one, else its passage's. No polarity, no conditions, no caution: what a plain
+    nearest-neighbour FAQ lookup would say.
+    """
+
+    def __init__(self, index: Index):
+        rows = [(row, ref) for row, ref in enumerate(index.vectors) if ref.kind == "question"]
+        self.verdicts = tuple(
+            index.passages[ref.passage].questions[ref.ordinal].verdict
+            or index.passages[ref.passage].verdict
+            for _, ref in rows
+        )
+        self.matrix = (
+            np.vstack([index.dense.reconstruct(row) for row, _ in rows])
+            if rows
+            else np.zeros((0, index.dense.d), dtype=np.float32)
+        )
+
+    def verdict(self, query: Query) -> str | None:
+        if not self.verdicts:
+            return None
+        return self.verdicts[int(np.argmax(self.matrix @ query.vector))]
+
+
+def run(
+    engine: Engine,
+    items: list[Item],
+    settings: Settings | None = None,
+    cache: dict[str, Query] | None = None,
+) -> list[Outcome]:
+    """Ask every item, and the baseline beside it; ``cache`` maps question -> prepared query.
+
+    Where the composed answer refuses, so does the baseline: the comparison is of verdict
+    composition, not of the refusal rule, which both would share.
+    """
+    nearest = NearestQuestion(engine.load().index)
     outcomes = []
     for item in items:
-        query = cache.get(item.q) if cache is not None else None
+        query = (cache or {}).get(item.q) or engine.prepare(item.q)
         answer, ranking = engine.ask_with_hits(item.q, settings=settings, query=query)
-        outcomes.append(Outcome(item, answer, _rank(ranking, item.passages)))
+        baseline = "not_covered" if answer.verdict == "not_covered" else nearest.verdict(query)
+        outcomes.append(Outcome(item, answer, _rank(ranking, item.passages), baseline))
     return outcomes
 
 
@@ -126,29 +175,76 @@ def _rank(ranking: list[Hit], expected: tuple[str, ...]) -> int | None:
     return None
 
 
-def metrics(outcomes: list[Outcome]) -> dict[str, float]:
+def _share(rows: list[Outcome], test: Callable[[Outcome], bool]) -> float:
+    return sum(1 for o in rows if test(o)) / len(rows) if rows else math.nan
+
+
+def core_metrics(outcomes: list[Outcome]) -> dict[str, float]:
+    """What calibration sweeps over: retrieval, verdict, refusals, facts, opposites."""
     answerable = [o for o in outcomes if o.item.answerable]
     oos = [o for o in outcomes if not o.item.answerable]
     with_fact = [o for o in answerable if o.item.fact]
-
-    def share(rows, test) -> float:
-        return sum(1 for o in rows if test(o)) / len(rows) if rows else float("nan")
-
     return {
         "n": len(outcomes),
         "answerable": len(answerable),
         "oos": len(oos),
-        "hit@1": share(answerable, lambda o: o.hit1),
-        "hit@3": share(answerable, lambda o: o.rank is not None and o.rank <= 3),
+        "hit@1": _share(answerable, lambda o: o.hit1),
+        "hit@3": _share(answerable, lambda o: o.rank is not None and o.rank <= 3),
         "mrr": statistics.fmean(1 / o.rank if o.rank else 0.0 for o in answerable)
         if answerable
-        else float("nan"),
-        "verdict": share(outcomes, lambda o: o.verdict_ok),
-        "refused_oos": share(oos, lambda o: o.answer.verdict == "not_covered"),
-        "refused_answerable": share(answerable, lambda o: o.answer.verdict == "not_covered"),
-        "fact": share(with_fact, lambda o: o.fact_ok),
+        else math.nan,
+        "verdict": _share(outcomes, lambda o: o.verdict_ok),
+        "refused_oos": _share(oos, lambda o: o.answer.verdict == "not_covered"),
+        "refused_answerable": _share(answerable, lambda o: o.answer.verdict == "not_covered"),
+        "fact": _share(with_fact, lambda o: o.fact_ok),
         "dangerous": sum(1 for o in outcomes if o.dangerous),
         "risky": sum(1 for o in outcomes if o.risky),
+    }
+
+
+def metrics(outcomes: list[Outcome]) -> dict[str, float]:
+    """``core_metrics`` plus the baseline beside them and the conditional questions.
+
+    A share over no questions (no cond-missing items in a set) is NaN, printed "n/a"; so are
+    the baseline's numbers when it was not measured.
+    """
+    measured = [o for o in outcomes if o.baseline is not None]
+    yes_no = [o for o in outcomes if o.item.verdict in ("yes", "no")]
+    yes_no_measured = [o for o in yes_no if o.baseline is not None]
+    baseline_counted = bool(outcomes) and len(measured) == len(outcomes)
+    return {
+        **core_metrics(outcomes),
+        "baseline": _share(measured, lambda o: o.baseline_ok),
+        "verdict_yn": _share(yes_no, lambda o: o.verdict_ok),
+        "baseline_yn": _share(yes_no_measured, lambda o: o.baseline_ok),
+        "cond_verdict": _share(
+            [o for o in outcomes if o.item.kind.startswith(CONDITIONAL)], lambda o: o.verdict_ok
+        ),
+        "clarify": _share([o for o in outcomes if o.item.kind == MISSING], lambda o: o.clarified),
+        "baseline_dangerous": sum(1 for o in measured if o.baseline_dangerous)
+        if baseline_counted
+        else math.nan,
+        "baseline_risky": sum(1 for o in measured if o.baseline_risky)
+        if baseline_counted
+        else math.nan,
+    }
+
+
+def by_kind(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
+    """Per kind of question: how many, verdict right composed and baseline, hit@1."""
+    kinds: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        kinds.setdefault(o.item.kind, []).append(o)
+    return {
+        kind: {
+            "n": len(rows),
+            "verdict": _share(rows, lambda o: o.verdict_ok),
+            "baseline": _share(
+                [o for o in rows if o.baseline is not None], lambda o: o.baseline_ok
+            ),
+            "hit@1": _share([o for o in rows if o.item.answerable], lambda o: o.hit1),
+        }
+        for kind, rows in sorted(kinds.items())
     }
 
 
@@ -159,42 +255,93 @@ def _mentions(headline: str, fact: str) -> bool:
     return mentions_amount(headline, *match.groups())
 
 
+def columns(by_set: dict[str, list[Outcome]]) -> dict[str, list[Outcome]]:
+    """Each set, then tuning and held-out pooled where a split has several sets.
+
+    Tuning and held-out are never pooled together: one number mixing questions that shaped
+    kbqa with questions that never did would say nothing about either.
+    """
+    splits: dict[str, list[Outcome]] = {}
+    for name, outcomes in by_set.items():
+        split = "held-out" if name.startswith("heldout") else "tuning"
+        splits.setdefault(split, []).extend(outcomes)
+    pooled = {f"{split} (all)": rows for split, rows in splits.items()}
+    return {**by_set, **pooled} if len(by_set) > len(splits) > 0 else dict(by_set)
+
+
+def _cell(value: float, style: str, col: int) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return f"{'n/a':>{col}}"
+    if style == COUNT:
+        return f"{int(value):>{col}d}"
+    if style == RATIO:
+        return f"{value:>{col}.3f}"
+    return f"{value:>{col}.1%}"
+
+
 def report(results: dict[str, dict[str, float]]) -> str:
     """A plain-text table: one row per metric, one column per question set."""
     if not results:
         return "no question sets"
     names = list(results)
-    width = max(len(label) for _, label in METRICS) + 2
+    width = max(len(label) for _, label, _ in METRICS) + 2
     col = max(10, *(len(n) for n in names)) + 2
     lines = [
         f"{'':{width}}" + "".join(f"{n:>{col}}" for n in names),
         f"{'questions (answerable / out of scope)':{width}}"
         + "".join(f"{str(r['answerable']) + '/' + str(r['oos']):>{col}}" for r in results.values()),
     ]
-    for key, label in METRICS:
-        cells = []
-        for r in results.values():
-            value = r[key]
-            if key in ("dangerous", "risky"):
-                cells.append(f"{int(value):>{col}d}")
-            elif key == "mrr":
-                cells.append(f"{value:>{col}.3f}")
-            else:
-                cells.append(f"{value:>{col}.1%}")
-        lines.append(f"{label:{width}}" + "".join(cells))
+    for key, label, style in METRICS:
+        lines.append(
+            f"{label:{width}}" + "".join(_cell(r[key], style, col) for r in results.values())
+        )
+    return "\n".join(lines)
+
+
+KIND_COLUMNS = (  # (key, heading, style, width)
+    ("n", "n", COUNT, 4),
+    ("verdict", "composed", PERCENT, 10),
+    ("baseline", "baseline", PERCENT, 10),
+    ("hit@1", "hit@1", PERCENT, 8),
+)
+GAP = "   "
+
+
+def kind_report(groups: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Per kind (rows) and group of sets (column blocks): n, composed, baseline, hit@1."""
+    kinds = sorted({kind for table in groups.values() for kind in table})
+    if not kinds:
+        return "no question sets"
+    width = max(14, *(len(k or "(no kind)") for k in kinds)) + 2
+    block = sum(w for *_, w in KIND_COLUMNS)
+    heads = "".join(f"{head:>{w}}" for _, head, _, w in KIND_COLUMNS)
+    lines = [
+        f"{'by kind':{width}}" + GAP.join(f"{name:>{block}}" for name in groups),
+        f"{'':{width}}" + GAP.join(heads for _ in groups),
+    ]
+    for kind in kinds:
+        cells = [
+            "".join(_cell(row[key], style, w) for key, _, style, w in KIND_COLUMNS)
+            if (row := table.get(kind))
+            else f"{'-':>{block}}"
+            for table in groups.values()
+        ]
+        lines.append(f"{kind or '(no kind)':{width}}" + GAP.join(cells))
     return "\n".join(lines)
 
 
 def failures(outcomes: list[Outcome]) -> list[str]:
+    """Every question answered wrong, yes↔no opposites first (marked ``!!``)."""
+    wrong = sorted((o for o in outcomes if not o.ok), key=lambda o: not o.dangerous)
     rows = []
-    for o in outcomes:
-        if o.hit1 == o.item.answerable and o.verdict_ok and o.fact_ok:
-            continue
+    for o in wrong:
         got = o.answer.quotes[0].id if o.answer.quotes else "-"
+        asks = f" asking {o.answer.clarify.question!r}" if o.answer.clarify else ""
         rows.append(
-            f"{o.item.id}: {o.item.q!r}\n    expected {o.item.verdict} {list(o.item.passages)}"
-            f" | got {o.answer.verdict} {got} (rank {o.rank}, score "
-            f"{o.answer.confidence.score:.3f})"
+            f"{'!!' if o.dangerous else '  '} {o.item.id} [{o.item.kind or '-'}]: {o.item.q!r}\n"
+            f"     expected {o.item.verdict} {list(o.item.passages)}"
+            f" | got {o.answer.verdict}{asks} {got} (rank {o.rank}, score "
+            f"{o.answer.confidence.score:.3f}) | baseline {o.baseline or 'n/a'}"
         )
     return rows
 
@@ -242,7 +389,7 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
                         "alpha": alpha,
                         "threshold": threshold,
                         "out_of_scope_margin": margin,
-                        **metrics(outcomes),
+                        **core_metrics(outcomes),
                     }
                 )
     best = max(sweep, key=_preference)

@@ -1,18 +1,41 @@
-"""Buyers' questions end to end (real model, committed index), tuning and held-out apart.
+"""Buyers' questions end to end (real model, committed index), and the metrics themselves.
 
-The floors below are regression guards at or just under what kbqa measures today (see the
-README); the issue's targets are higher and are reported, not asserted.
+Floors and ceilings stand on tuning sets (``tune*.yaml``) only, each on the sets it was
+measured on, at or just under what kbqa measures today. Held-out sets are measured and
+printed by ``kbqa eval`` but never asserted: a floor there would make held-out questions
+something to pass, and they would stop saying anything about questions kbqa was not shaped
+on. The end-to-end invariants (verbatim quotes, empty refusals) hold on every set.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 
 import pytest
 
+from app.compose import Answer, Clarify, Confidence, Option, Quote, Why
+from app.config import Paths
 from app.corpus import MAX_WORDS, load_corpus
 from app.engine import Engine
-from app.evaluate import default_sets, load_items, metrics, run
+from app.evalset import Item
+from app.evaluate import (
+    NearestQuestion,
+    Outcome,
+    by_kind,
+    columns,
+    default_sets,
+    failures,
+    kind_report,
+    load_items,
+    load_sets,
+    metrics,
+    report,
+    run,
+)
+from app.index import load_index
+from app.retrieve import Query, Settings
 from app.text import normalize_ws, word_count
 from tests.conftest import REPO
 
@@ -21,66 +44,88 @@ SETS = default_sets(EVAL)
 TUNING = [p for p in SETS if p.stem.startswith("tune")]
 HELD_OUT = [p for p in SETS if p.stem.startswith("heldout")]
 
-FLOORS = {
-    "tuning": {
-        "hit@1": 0.85,
-        "hit@3": 0.94,
-        "mrr": 0.90,
-        "verdict": 0.92,
-        "refused_oos": 0.95,
-        "fact": 0.90,
-    },
-    "held-out": {
-        "hit@1": 0.78,
-        "hit@3": 0.90,
-        "mrr": 0.87,
-        "verdict": 0.76,
-        "refused_oos": 0.92,
-        "fact": 0.95,
-    },
+# (tuning sets pooled, floors, ceilings): never a held-out set here.
+GUARDS = {
+    "tune+tune2": (
+        ("tune", "tune2"),
+        {
+            "hit@1": 0.85,
+            "hit@3": 0.94,
+            "mrr": 0.90,
+            "verdict": 0.92,
+            "verdict_yn": 0.85,
+            "refused_oos": 0.95,
+            "fact": 0.90,
+        },
+        {"refused_answerable": 0.03, "dangerous": 0, "risky": 0},
+    ),
+    "tune-cond": (
+        ("tune-cond",),
+        {
+            "hit@1": 0.85,
+            "hit@3": 0.93,
+            "mrr": 0.85,
+            "verdict_yn": 0.85,
+            "cond_verdict": 0.75,
+            "clarify": 0.45,
+        },
+        {"refused_answerable": 0.03, "risky": 0},
+    ),
 }
-CEILINGS = {
-    "tuning": {"refused_answerable": 0.03, "dangerous": 0, "risky": 0},
-    "held-out": {"refused_answerable": 0.07, "risky": 0},
-}
+# Composition must beat the nearest annotated question taken as is by this much on yes/no
+# questions (today 0.89 against 0.68 on tune+tune2, 0.91 against 0.46 on tune-cond), or it
+# is not worth its rules.
+BASELINE_MARGIN = 0.15
 
 
 def test_question_sets_are_well_formed():
     ids = {p.id for p in load_corpus(REPO / "corpus").passages}
-    items = [item for path in SETS for item in load_items(path)]
+    sets = load_sets(SETS)  # validates every item and that ids are unique across sets
+    items = [item for rows in sets.values() for item in rows]
     assert len(items) >= 100
-    held_out = sum(len(load_items(p)) for p in HELD_OUT)
+    held_out = sum(len(sets[p]) for p in HELD_OUT)
     assert held_out >= len(items) / 3
     for item in items:
-        assert item.verdict in ("yes", "no", "depends", "info", "not_covered"), item.id
         assert set(item.passages) <= ids, item.id
         assert bool(item.passages) == item.answerable, item.id
-    assert len({item.id for item in items}) == len(items)
 
 
 @pytest.fixture(scope="module")
-def outcomes():
+def outcomes() -> dict[str, list[Outcome]]:
     engine = Engine()
-    return {
-        "tuning": [o for p in TUNING for o in run(engine, load_items(p))],
-        "held-out": [o for p in HELD_OUT for o in run(engine, load_items(p))],
-    }
+    return {p.stem: run(engine, load_items(p)) for p in TUNING + HELD_OUT}
+
+
+def _pooled(outcomes: dict[str, list[Outcome]], stems: tuple[str, ...]) -> list[Outcome]:
+    missing = [s for s in stems if s not in outcomes]
+    if missing:
+        pytest.skip(f"no tests/eval/{missing[0]}.yaml")
+    return [o for s in stems for o in outcomes[s]]
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("split", ["tuning", "held-out"])
-def test_metrics_stay_above_floors(outcomes, split):
-    measured = metrics(outcomes[split])
-    low = {k: round(measured[k], 3) for k, floor in FLOORS[split].items() if measured[k] < floor}
-    high = {k: measured[k] for k, cap in CEILINGS[split].items() if measured[k] > cap}
-    assert low == {}, f"{split} below floor: {low}"
-    assert high == {}, f"{split} above ceiling: {high}"
+@pytest.mark.parametrize("group", list(GUARDS))
+def test_tuning_metrics_stay_above_floors(outcomes, group):
+    stems, floors, ceilings = GUARDS[group]
+    assert not any(s.startswith("heldout") for s in stems)
+    measured = metrics(_pooled(outcomes, stems))
+    low = {k: round(measured[k], 3) for k, floor in floors.items() if measured[k] < floor}
+    high = {k: measured[k] for k, cap in ceilings.items() if measured[k] > cap}
+    assert low == {}, f"{group} below floor: {low}"
+    assert high == {}, f"{group} above ceiling: {high}"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("group", list(GUARDS))
+def test_composition_beats_the_nearest_question_baseline_on_tuning(outcomes, group):
+    measured = metrics(_pooled(outcomes, GUARDS[group][0]))
+    assert measured["verdict_yn"] - measured["baseline_yn"] >= BASELINE_MARGIN, measured
 
 
 @pytest.mark.integration
 def test_every_quote_is_verbatim_and_short(outcomes):
     guide = " ".join(load_corpus(REPO / "corpus").source_lines)
-    for outcome in outcomes["tuning"] + outcomes["held-out"]:
+    for outcome in (o for rows in outcomes.values() for o in rows):
         for quote in outcome.answer.quotes:
             assert normalize_ws(quote.text) in guide
             assert quote.highlight in quote.text
@@ -89,7 +134,149 @@ def test_every_quote_is_verbatim_and_short(outcomes):
 
 @pytest.mark.integration
 def test_refusals_quote_nothing_and_name_the_scope(outcomes):
-    for outcome in outcomes["tuning"] + outcomes["held-out"]:
+    for outcome in (o for rows in outcomes.values() for o in rows):
         if outcome.answer.verdict == "not_covered":
             assert outcome.answer.quotes == ()
             assert outcome.answer.headline.startswith("The guide doesn't cover this.")
+            assert outcome.baseline == "not_covered"
+
+
+# Metrics on hand-made outcomes.
+
+
+def outcome(
+    verdict: str,
+    expected: str,
+    *,
+    baseline: str | None = None,
+    kind: str = "",
+    q: str = "How long does the seller have?",
+    quoted: str = "p",
+    clarify: Clarify | None = None,
+) -> Outcome:
+    why = Why("question", "t", 0.9, 0.5, 1, 1)
+    quotes = () if verdict == "not_covered" else (Quote(quoted, "s", "t", "t", 0.9, why),)
+    answer = Answer(q, verdict, "h", quotes, Confidence("high", 0.9), (), clarify)
+    passages = () if expected == "not_covered" else ("p",)
+    item = Item(id=f"i{next(IDS)}", q=q, verdict=expected, passages=passages, kind=kind)
+    return Outcome(item, answer, 1 if passages else None, baseline)
+
+
+IDS = itertools.count(1)
+ASK = Clarify("How many days ago?", (Option("15 or fewer", "yes", "h", ("p",)),))
+
+
+def test_the_baseline_is_counted_beside_the_composed_verdict():
+    rows = [
+        outcome("yes", "yes", baseline="no"),
+        outcome("no", "no", baseline="no"),
+        outcome("info", "info", baseline="yes"),
+        outcome("depends", "no", baseline="no"),
+    ]
+    m = metrics(rows)
+    assert (m["verdict"], m["baseline"]) == (0.75, 0.5)
+    assert (m["verdict_yn"], m["baseline_yn"]) == (2 / 3, 2 / 3)
+
+
+def test_an_unmeasured_baseline_and_empty_shares_are_not_applicable():
+    m = metrics([outcome("yes", "yes")])
+    for key in ("baseline", "baseline_yn", "baseline_dangerous", "cond_verdict", "clarify"):
+        assert math.isnan(m[key]), key
+    table = report({"set": m})
+    assert "n/a" in table
+    assert "nan" not in table
+
+
+def test_every_yes_no_opposite_counts_and_risky_ones_are_counted_apart():
+    close = "Should I close the dispute?"
+    rows = [
+        outcome("yes", "no", baseline="yes", q=close),  # tells the buyer to close: risky
+        outcome("no", "yes", baseline="no", q="Should I keep the dispute open?"),  # risky too
+        outcome("no", "yes", baseline="yes"),  # opposite, but no action: harmful, not risky
+        outcome("depends", "no", baseline="yes", q=close),  # cautious: not an opposite
+        outcome("info", "yes", baseline="no"),
+    ]
+    m = metrics(rows)
+    assert (m["dangerous"], m["risky"]) == (3, 2)
+    assert (m["baseline_dangerous"], m["baseline_risky"]) == (4, 3)
+    assert "yes↔no opposites (harmful)" in report({"set": m})
+
+
+def test_conditions_count_clarifying_questions_and_conditional_verdicts():
+    rows = [
+        outcome("depends", "depends", kind="cond-missing", clarify=ASK),
+        outcome("depends", "depends", kind="cond-missing"),  # no question asked: not counted
+        outcome("yes", "depends", kind="cond-missing"),
+        outcome("yes", "yes", kind="cond-stated"),
+        outcome("no", "yes", kind="cond-flipped"),
+        outcome("yes", "yes", kind="should-i"),  # not a cond- kind
+    ]
+    m = metrics(rows)
+    assert m["clarify"] == pytest.approx(1 / 3)
+    assert m["cond_verdict"] == pytest.approx(3 / 5)
+
+
+def test_per_kind_counts_verdicts_baseline_and_hits():
+    rows = [
+        outcome("yes", "yes", baseline="no", kind="flipped"),
+        outcome("no", "no", baseline="no", kind="flipped", quoted="other"),
+        outcome("not_covered", "not_covered", baseline="not_covered", kind="unrelated"),
+    ]
+    table = by_kind(rows)
+    assert table["flipped"] == {"n": 2, "verdict": 1.0, "baseline": 0.5, "hit@1": 0.5}
+    assert table["unrelated"]["n"] == 1
+    assert math.isnan(table["unrelated"]["hit@1"])
+    text = kind_report({"tuning": table, "held-out": by_kind(rows[:1])})
+    assert text.splitlines()[0].startswith("by kind")
+    assert "unrelated" in text
+
+
+def test_tuning_and_held_out_are_pooled_apart_never_together():
+    rows = [outcome("yes", "yes")]
+    names = columns({"tune": rows, "tune2": rows, "heldout": rows, "heldout2": rows})
+    assert list(names)[-2:] == ["tuning (all)", "held-out (all)"]
+    assert len(names["tuning (all)"]) == 2
+    assert list(columns({"tune": rows, "heldout": rows})) == ["tune", "heldout"]
+
+
+def test_failures_list_opposites_first_with_the_baseline_beside():
+    rows = [
+        outcome("info", "yes", baseline="yes"),
+        outcome("yes", "yes", baseline="no"),  # right: not listed
+        outcome("yes", "no", baseline="no", q="Should I close the dispute?"),
+        outcome("depends", "depends", kind="cond-missing"),  # right verdict, but asked nothing
+    ]
+    listed = failures(rows)
+    assert len(listed) == 3
+    assert listed[0].startswith("!! ")
+    assert "got yes" in listed[0]
+    assert "baseline no" in listed[0]
+    assert not any(row.startswith("!!") for row in listed[1:])
+    assert "baseline yes" in listed[1]
+
+
+# The baseline on the fixture corpus (fake embedder).
+
+
+def test_the_nearest_annotated_question_gives_its_tag_or_its_passage_verdict(index_dir):
+    index = load_index(index_dir)
+    nearest = NearestQuestion(index)
+    for row, ref in enumerate(index.vectors):
+        if ref.kind != "question":
+            continue
+        passage = index.passages[ref.passage]
+        vector = index.dense.reconstruct(row)
+        query = Query("q", "q", "q", vector, None)  # type: ignore[arg-type]
+        assert nearest.verdict(query) == (passage.questions[ref.ordinal].verdict or passage.verdict)
+
+
+def test_the_baseline_refuses_where_the_composed_answer_refuses(corpus_dir, index_dir, fake):
+    paths = Paths(corpus_dir, index_dir, index_dir.parent)
+    items = [
+        Item(id="a", q="Does a dispute protect me?", verdict="yes", passages=("dispute-protects",))
+    ]
+    open_engine = Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
+    assert [o.baseline for o in run(open_engine, items)] == ["yes"]  # its `yes` tag, not info
+    closed = Engine(paths, embedder=fake, settings=Settings(threshold=0.99))
+    (refused,) = run(closed, items)
+    assert (refused.answer.verdict, refused.baseline) == ("not_covered", "not_covered")
