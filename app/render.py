@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import textwrap
 
-from app.compose import Answer
+from app.compose import NOT_COVERED, Answer, Quote
 
 LABELS = {
     "yes": "YES",
@@ -18,6 +18,10 @@ _COLORS = {"yes": "32", "no": "31", "depends": "33", "info": "34", "not_covered"
 
 
 def render_text(answer: Answer, *, color: bool = False, width: int = 88) -> str:
+    """The answer for a terminal. A clarifying question comes right after the headline, each
+    option with the verdict it leads to: a terminal cannot take a click, so the buyer reads
+    every side's answer at once instead of asking again."""
+
     def paint(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
@@ -25,6 +29,16 @@ def render_text(answer: Answer, *, color: bool = False, width: int = 88) -> str:
         f"{paint(LABELS[answer.verdict], '1;' + _COLORS[answer.verdict])}  {answer.headline}",
         f"confidence: {answer.confidence.band} ({answer.confidence.score:.2f})",
     ]
+    if answer.clarify is not None:
+        lines += ["", answer.clarify.question]
+        for n, option in enumerate(answer.clarify.options, 1):
+            label = paint(LABELS[option.verdict], _COLORS[option.verdict])
+            lines += textwrap.wrap(
+                f"{n}. {option.label}: {label}  {option.headline}",
+                width,
+                initial_indent="  ",
+                subsequent_indent="     ",
+            )
     for n, quote in enumerate(answer.quotes, 1):
         lines += ["", f"[{n}] {quote.section}  ({quote.id})"]
         marked = quote.text.replace(
@@ -55,17 +69,31 @@ BADGES = {
 
 
 def render_html(answer: Answer) -> str:
-    """The answer as an HTML fragment; every piece of text is escaped, nothing is trusted."""
+    """The answer as an HTML fragment for the web page; every piece of text is escaped.
+
+    The page already shows the guide's scope and example questions at the top, so a refusal
+    is one short line that points there, not the scope paragraph again. The clarifying
+    question comes last, right above the page's option buttons, so it is read (and heard by
+    a screen reader) next to the choices that answer it.
+    """
     e = html.escape
+    headline = answer.headline
+    if answer.verdict == "not_covered" and headline.startswith(NOT_COVERED):
+        headline = NOT_COVERED
     parts = [
         f'<div class="kbqa-answer" data-verdict="{e(answer.verdict)}">',
         '<div class="kbqa-head">',
         f'<span class="kbqa-badge kbqa-{e(answer.verdict)}" role="status">'
         f"{e(BADGES[answer.verdict])}</span>",
-        f'<p class="kbqa-headline">{e(answer.headline)}</p>',
+        f'<p class="kbqa-headline">{e(headline)}</p>',
         "</div>",
     ]
-    if answer.verdict != "not_covered":
+    if answer.verdict == "not_covered":
+        parts.append(
+            '<p class="kbqa-refusal">Try asking it another way, '
+            "or pick one of the examples above.</p>"
+        )
+    else:
         parts.append(
             f'<p class="kbqa-confidence">Confidence: <b>{e(answer.confidence.band)}</b> '
             f"({answer.confidence.score:.2f})</p>"
@@ -83,15 +111,31 @@ def render_html(answer: Answer) -> str:
             parts.append(f'<p class="kbqa-notes">In the guide\'s translation: {notes}</p>')
         parts.append("</section>")
     if answer.quotes:
-        rows = "".join(
-            f"<li><code>{e(q.id)}</code>: matched {e(q.why.matched)} "
-            f"“{e(q.why.matched_text[:160])}” — dense #{q.why.dense_rank} "
-            f"({q.why.dense:.2f}), lexical #{q.why.lexical_rank} ({q.why.lexical:.2f}), "
-            f"score {q.score:.2f}</li>"
-            for q in answer.quotes
-        )
+        rows = "".join(f"<li>{why_text(q, n)}</li>" for n, q in enumerate(answer.quotes))
         parts.append(
             f'<details class="kbqa-why"><summary>Why this answer</summary><ul>{rows}</ul></details>'
         )
+    if answer.clarify is not None:
+        parts.append(f'<p class="kbqa-clarify">{e(answer.clarify.question)}</p>')
     parts.append("</div>")
     return "".join(parts)
+
+
+_ORDINALS = ("First passage", "Second passage", "Third passage")
+
+
+def why_text(quote: Quote, n: int) -> str:
+    """Why the ``n``th passage was quoted, in a buyer's terms (escaped HTML). Ranks and
+    scores mean nothing to a buyer: they stay in the JSON (``quotes[].why``) for whoever
+    tunes kbqa. Passages are named by their place, as sections repeat and run long."""
+    e = html.escape
+    why = quote.why
+    text = why.matched_text if len(why.matched_text) <= 160 else why.matched_text[:159] + "…"
+    where = f"<b>{_ORDINALS[n] if n < len(_ORDINALS) else f'Passage {n + 1}'}</b>: "
+    if why.matched == "question":
+        return f"{where}Your question is closest to the guide's question “{e(text)}”"
+    if why.matched == "rule":
+        return f"{where}Your question matches this passage's summary: “{e(text)}”"
+    if why.matched == "sentence":
+        return f"{where}Your question matches this sentence of the passage: “{e(text)}”"
+    return f"{where}Your question matches the words of this passage."

@@ -1,8 +1,8 @@
 """The web UI: one Gradio Blocks page over ``Engine.ask``, and the ``/ask`` API endpoint.
 
-The handlers are thin: ``respond`` (a plain function, tested without a server) turns a
-question into what the page shows; ``build_app`` only wires it to components. Nothing is
-loaded or launched at import time.
+The handlers are thin: ``respond`` and ``choose`` (plain functions, tested without a server)
+turn a question, or a click on a clarifying option, into what the page shows; ``build_app``
+only wires them to components. Nothing is loaded or launched at import time.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from app.feedback import FeedbackLog
 from app.render import render_html
 
 TITLE = "kbqa · AliExpress disputes"
-PROMPT = "Type a question about your AliExpress dispute, or pick an example below."
+PROMPT = "Type a question about your AliExpress dispute, or pick an example above."
+MAX_OPTIONS = 4  # buttons for a clarifying question's options
 
 log = logging.getLogger("kbqa.ui")
 
 CSS = """
 .kbqa-wrap { max-width: 860px; margin: 0 auto; }
-#kbqa-answer { min-height: 22rem; }
-#kbqa-status { min-height: 1.6rem; }
 .kbqa-answer { font-size: 1rem; line-height: 1.5; }
 .kbqa-head { display: flex; gap: .75rem; align-items: flex-start; flex-wrap: wrap; }
 .kbqa-badge { display: inline-block; padding: .25rem .7rem; border-radius: 999px;
@@ -43,6 +42,16 @@ CSS = """
 .kbqa-why { margin-top: 1rem; font-size: .85rem; }
 .kbqa-chips button { white-space: normal !important; text-align: left; }
 .kbqa-label p { margin: .5rem 0 0; font-size: .85rem; color: #4b5563; }
+.kbqa-refusal { margin: .5rem 0 0; color: #4b5563; }
+.kbqa-clarify { margin: 1rem 0 0; font-weight: 600; }
+.kbqa-options button { white-space: normal !important; }
+/* The Ask button keeps its label's width, so the question box gets the rest of a phone. */
+#kbqa-ask { flex: 0 0 auto !important; min-width: 5.5rem !important; }
+@media (max-width: 640px) {
+  #kbqa-ask-row { flex-wrap: nowrap !important; gap: .5rem; }
+  #kbqa-ask-row > * { min-width: 0 !important; }
+  #kbqa-ask { min-width: 4rem !important; }
+}
 """
 
 
@@ -51,18 +60,23 @@ class Reply:
     """What the page shows for one question."""
 
     html: str
-    notice: str
+    notice: str  # a line above the answer, only for what the answer itself can't say
     related: tuple[str, ...]
-    answer: dict[str, Any] | None  # the JSON contract, kept for feedback
+    answer: dict[str, Any] | None  # the JSON contract, what feedback records
+    options: tuple[str, ...] = ()  # a clarifying question's option labels, one button each
+    result: Answer | None = None  # the answer itself, kept so an option can be chosen
 
 
 def respond(engine: Engine, question: Any) -> Reply:
-    """Answer a question for the page; bad input gets a friendly prompt, never an error."""
+    """Answer a question for the page; bad input gets a friendly prompt, never an error.
+
+    A prompt or an error is said once, in the answer area; ``notice`` stays empty for them.
+    """
     text = question if isinstance(question, str) else ""
     try:
         cleaned = clean_question(text)
     except InputError:
-        return Reply(_message(PROMPT), PROMPT, (), None)
+        return Reply(_message(PROMPT), "", (), None)
     notice = ""
     if is_cut(text):
         notice = (
@@ -73,8 +87,29 @@ def respond(engine: Engine, question: Any) -> Reply:
     except KbqaError as err:
         log.error("could not answer: %s", err)
         message = "Sorry, kbqa cannot answer right now. Please try again in a moment."
-        return Reply(_message(message), message, (), None)
-    return Reply(render_html(answer), notice, answer.related[:MAX_RELATED], answer.to_dict())
+        return Reply(_message(message), "", (), None)
+    return _reply(answer, notice)
+
+
+def choose(answer: Answer | None, option: int) -> Reply:
+    """The reply once the buyer clicks a clarifying option: the answer for that side, with
+    no retyping and no second retrieval (``Answer.choose``)."""
+    if answer is None:
+        return Reply(_message(PROMPT), "", (), None)
+    try:
+        return _reply(answer.choose(option))
+    except IndexError:
+        return _reply(answer)  # a stale click after the options went: keep what is shown
+
+
+def _reply(answer: Answer, notice: str = "") -> Reply:
+    """A refusal's related questions are the scope's examples, already at the top of the
+    page: they are not offered again."""
+    related = () if answer.verdict == "not_covered" else answer.related[:MAX_RELATED]
+    options = ()
+    if answer.clarify is not None:
+        options = tuple(o.label for o in answer.clarify.options[:MAX_OPTIONS])
+    return Reply(render_html(answer), notice, related, answer.to_dict(), options, answer)
 
 
 def api_ask(engine: Engine, question: Any) -> dict[str, Any]:
@@ -99,30 +134,42 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
     """The Blocks page. Imports Gradio here, so importing this module stays cheap."""
     import gradio as gr
 
-    def show(question: str):
-        reply = respond(engine, question)
-        buttons = [
-            gr.update(value=q, visible=True) if n < len(reply.related) else gr.update(visible=False)
-            for n, q in enumerate(reply.related + ("",) * MAX_RELATED)
-        ][:MAX_RELATED]
+    def labelled(texts: tuple[str, ...], count: int) -> list:
+        return [
+            gr.update(value=texts[n], visible=True) if n < len(texts) else gr.update(visible=False)
+            for n in range(count)
+        ]
+
+    def update(reply: Reply):
         return (
             reply.html,
-            reply.notice,
-            reply.answer,
+            gr.update(value=reply.notice, visible=bool(reply.notice)),
+            reply.result,
             gr.update(visible=reply.answer is not None),
             "",
             gr.update(visible=bool(reply.related)),
-            *buttons,
+            *labelled(reply.related, MAX_RELATED),
+            gr.update(visible=bool(reply.options)),
+            *labelled(reply.options, MAX_OPTIONS),
         )
+
+    def show(question: str):
+        return update(respond(engine, question))
 
     def ask_this(text: str):
         return (text, *show(text))
 
+    def pick(option: int):
+        def handler(answer: Answer | None):
+            return update(choose(answer, option))
+
+        return handler
+
     def vote(helpful: bool):
-        def handler(answer: dict[str, Any] | None, comment: str):
-            if not answer:
+        def handler(answer: Answer | None, comment: str):
+            if answer is None:
                 return "Ask a question first, then tell us if the answer helped.", comment
-            saved = feedback.record(answer, helpful, comment)
+            saved = feedback.record(answer.to_dict(), helpful, comment)
             thanks = "Thanks for the feedback!" if saved else "Thanks! (It could not be saved.)"
             return thanks, ""
 
@@ -131,7 +178,7 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         with gr.Column(elem_classes="kbqa-wrap"):
             gr.Markdown(f"# kbqa — AliExpress disputes\n{scope}")
-            with gr.Row(equal_height=True):
+            with gr.Row(equal_height=True, elem_id="kbqa-ask-row"):
                 question = gr.Textbox(
                     label="Your question",
                     placeholder="e.g. The seller offers a PayPal refund "
@@ -141,15 +188,19 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
                     autofocus=True,
                     elem_id="kbqa-question",
                 )
-                ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="kbqa-ask")
+                ask = gr.Button("Ask", variant="primary", scale=0, min_width=64, elem_id="kbqa-ask")
             gr.Markdown("Try an example:", elem_classes="kbqa-label")
             with gr.Row(elem_classes="kbqa-chips"):
                 example_buttons = [
                     gr.Button(text, size="sm", elem_classes="kbqa-example") for text in examples
                 ]
-            status = gr.Markdown(elem_id="kbqa-status")
+            status = gr.Markdown(visible=False, elem_id="kbqa-status")
             answer_html = gr.HTML(_message(PROMPT), elem_id="kbqa-answer")
-            state = gr.State(None)
+            state = gr.State(None)  # the Answer shown: its options and its feedback
+            with gr.Row(visible=False, elem_classes="kbqa-options") as options_row:
+                options = [
+                    gr.Button(visible=False, elem_classes="kbqa-option") for _ in range(MAX_OPTIONS)
+                ]
             related_label = gr.Markdown(
                 "You might also ask:", visible=False, elem_classes="kbqa-label"
             )
@@ -166,13 +217,18 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
             thanks = gr.Markdown(elem_id="kbqa-thanks")
 
         outputs = [answer_html, status, state, feedback_box, thanks, related_label, *related]
-        private = {"api_visibility": "private", "show_progress": "minimal"}
+        outputs += [options_row, *options]
+        # "hidden", not "minimal": Gradio's status tracker otherwise announces the finished
+        # event to screen readers as the untranslated key "common.complete".
+        private = {"api_visibility": "private", "show_progress": "hidden"}
         ask.click(show, question, outputs, **private)
         question.submit(show, question, outputs, **private)
         for button in example_buttons + related:
             button.click(ask_this, button, [question, *outputs], **private)
-        helpful.click(vote(True), [state, comment], [thanks, comment], api_visibility="private")
-        unhelpful.click(vote(False), [state, comment], [thanks, comment], api_visibility="private")
+        for n, button in enumerate(options):
+            button.click(pick(n), state, outputs, **private)
+        helpful.click(vote(True), [state, comment], [thanks, comment], **private)
+        unhelpful.click(vote(False), [state, comment], [thanks, comment], **private)
 
         def ask_api(question: str) -> dict:
             return api_ask(engine, question)

@@ -1,21 +1,88 @@
-"""The UI's plain functions, without a server: replies, the API contract, escaping, feedback."""
+"""The UI's plain functions, without a server: replies, clarifying options, the API contract,
+escaping, feedback, and the page's wiring (called directly, no browser)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from html import escape
 from pathlib import Path
 
 import pytest
 
-from app.compose import Answer, Confidence, Note, Quote, Why
+from app.compose import NOT_COVERED, Answer, Clarify, Confidence, Note, Option, Quote, Why
 from app.config import Paths
 from app.embed import FakeEmbedder
 from app.engine import Engine
 from app.feedback import FeedbackLog
-from app.render import render_html
+from app.render import render_html, render_text
 from app.retrieve import Settings
-from app.ui import PROMPT, api_ask, build_app, respond
+from app.ui import MAX_OPTIONS, PROMPT, api_ask, build_app, choose, respond
+
+SCOPE = "The guide covers AliExpress disputes: when to keep one open and when to cancel it."
+
+
+def quote(passage_id: str, section: str, matched: str, matched_text: str) -> Quote:
+    text = f"The guide's words about {passage_id}. A second sentence."
+    return Quote(
+        id=passage_id,
+        section=section,
+        text=text,
+        highlight=text.split(". ")[0] + ".",
+        score=0.8,
+        why=Why(matched, matched_text, 0.9, 0.3, 1, 3),
+    )
+
+
+def appeal_answer(clarify: bool = True) -> Answer:
+    """A hand-made "it depends" answer, as the engine gives for "can I still appeal?"."""
+    options = (
+        Option(
+            "15 days or fewer",
+            "yes",
+            "Yes. You can appeal within 15 days of the dispute closing.",
+            ("appeal-window",),
+        ),
+        Option(
+            "More than 15 days",
+            "no",
+            "No. After 15 days the decision is final.",
+            ("appeal-late", "appeal-window"),
+        ),
+    )
+    return Answer(
+        question="can I still appeal my dispute?",
+        verdict="depends",
+        headline="It depends. You can appeal a closed dispute within 15 days.",
+        quotes=(
+            quote("appeal-window", "Appeals", "question", "How long do I have to appeal?"),
+            quote("appeal-late", "Late appeals", "rule", "After 15 days the decision is final."),
+        ),
+        confidence=Confidence("medium", 0.55),
+        related=("How do I cancel a dispute?",),
+        clarify=Clarify("How many days ago did the dispute close?", options) if clarify else None,
+    )
+
+
+def refusal() -> Answer:
+    return Answer(
+        question="what's the weather in Paris?",
+        verdict="not_covered",
+        headline=f"{NOT_COVERED} {SCOPE}",
+        quotes=(),
+        confidence=Confidence("none", 0.1),
+        related=("Should I close the dispute if the seller offers a PayPal refund?",),
+    )
+
+
+class Stub:
+    """An engine that gives one fixed answer, for what the real engine can't be made to say."""
+
+    def __init__(self, answer: Answer):
+        self.answer = answer
+
+    def ask(self, question: str) -> Answer:
+        return self.answer
 
 
 @pytest.fixture
@@ -34,11 +101,19 @@ def test_reply_for_a_question(engine: Engine):
 
 
 @pytest.mark.parametrize("question", ["", "   ", None, 42])
-def test_empty_or_odd_input_gets_a_friendly_prompt(engine: Engine, question):
+def test_empty_or_odd_input_gets_a_friendly_prompt_once(engine: Engine, question):
     reply = respond(engine, question)
     assert reply.answer is None
-    assert reply.notice == PROMPT
+    assert reply.result is None
+    assert reply.options == ()
     assert PROMPT in reply.html
+    assert reply.notice == ""  # said once, in the answer area, not again above it
+
+
+def test_the_prompt_points_up_to_the_examples():
+    # The examples are above the answer area, where the prompt shows.
+    assert "above" in PROMPT
+    assert "below" not in PROMPT
 
 
 def test_long_question_is_cut_with_a_notice(engine: Engine):
@@ -49,7 +124,15 @@ def test_long_question_is_cut_with_a_notice(engine: Engine):
 
 def test_api_returns_the_json_contract(engine: Engine):
     answer = api_ask(engine, "How long do I have to appeal?")
-    assert list(answer) == ["question", "verdict", "headline", "quotes", "confidence", "related"]
+    assert list(answer) == [
+        "question",
+        "verdict",
+        "headline",
+        "quotes",
+        "confidence",
+        "related",
+        "clarify",
+    ]
     json.dumps(answer)  # plain JSON types only
     assert api_ask(engine, "  ") == {
         "question": "  ",
@@ -76,11 +159,103 @@ def test_html_escapes_everything():
         ),
         confidence=Confidence("high", 0.5),
         related=(evil,),
+        clarify=Clarify(evil, (Option(evil, "yes", evil, ("x\"'",)),)),
     )
     html = render_html(answer)
     assert "<img" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<mark>&lt;img" in html
+    assert '<p class="kbqa-clarify">&lt;img src=x onerror=alert(1)&gt;</p>' in html
+    assert "<img" not in render_html(answer.choose(0))
+
+
+def test_text_lists_the_clarifying_question_and_its_options_after_the_confidence():
+    lines = render_text(appeal_answer()).splitlines()
+    assert lines[0].startswith("IT DEPENDS  It depends.")
+    assert lines[1].startswith("confidence: medium")
+    at = lines.index("How many days ago did the dispute close?")
+    assert at < lines.index("[1] Appeals  (appeal-window)")
+    assert lines[at + 1 : at + 3] == [
+        "  1. 15 days or fewer: YES  Yes. You can appeal within 15 days of the dispute closing.",
+        "  2. More than 15 days: NO  No. After 15 days the decision is final.",
+    ]
+    assert "How many days" not in render_text(appeal_answer(clarify=False))
+
+
+def test_html_asks_the_clarifying_question_after_the_quotes_next_to_the_buttons():
+    html = render_html(appeal_answer())
+    assert '<p class="kbqa-clarify">How many days ago did the dispute close?</p>' in html
+    assert html.index("kbqa-clarify") > html.rindex("kbqa-quote")
+    assert "kbqa-clarify" not in render_html(appeal_answer(clarify=False))
+
+
+def test_why_names_the_guides_question_and_leaves_the_numbers_to_the_json():
+    html = render_html(appeal_answer())
+    why = html[html.index('<details class="kbqa-why">') :]
+    assert "Your question is closest to the guide's question “How long do I have to appeal?”" in (
+        why
+    )
+    assert "<b>Second passage</b>: Your question matches this passage's summary: “After 15" in why
+    for number in ("dense", "lexical", "#1", "#3", "0.90", "0.30", "0.80"):
+        assert number not in why
+    assert appeal_answer().to_dict()["quotes"][0]["why"]["dense_rank"] == 1  # still in the JSON
+
+
+def test_why_for_a_sentence_or_the_whole_text():
+    answer = appeal_answer(clarify=False)
+    sentence = quote("a", "S", "sentence", "A second sentence.")
+    text = quote("b", "T", "text", "The guide's words about b. A second sentence.")
+    html = render_html(Answer(**{**answer.__dict__, "quotes": (sentence, text)}))
+    assert "this sentence of the passage: “A second sentence.”" in html
+    assert "Your question matches the words of this passage." in html
+
+
+def test_a_refusal_is_one_short_line_without_the_scope_or_the_examples_again():
+    reply = respond(Stub(refusal()), "what's the weather in Paris?")
+    assert f'<p class="kbqa-headline">{escape(NOT_COVERED)}</p>' in reply.html
+    assert "covers AliExpress disputes" not in reply.html  # the page's top shows the scope
+    assert "examples above" in reply.html
+    assert reply.related == ()  # a refusal's related questions are the page's examples
+    assert reply.answer["headline"].endswith(SCOPE)  # the JSON keeps the whole headline
+    assert SCOPE in render_text(refusal())  # and so does the terminal, which has no intro
+
+
+def test_a_clarifying_answer_offers_its_options():
+    answer = appeal_answer()
+    reply = respond(Stub(answer), "can I still appeal my dispute?")
+    assert reply.options == ("15 days or fewer", "More than 15 days")
+    assert reply.result == answer
+    assert reply.answer["clarify"]["question"] == "How many days ago did the dispute close?"
+    assert respond(Stub(appeal_answer(clarify=False)), "q").options == ()
+
+
+def test_at_most_four_options_get_a_button():
+    answer = appeal_answer()
+    many = Clarify("Which?", tuple(Option(f"o{n}", "yes", "Yes.", ()) for n in range(6)))
+    reply = respond(Stub(Answer(**{**answer.__dict__, "clarify": many})), "q")
+    assert reply.options == ("o0", "o1", "o2", "o3")
+    assert len(reply.options) == MAX_OPTIONS
+
+
+def test_choosing_an_option_answers_for_that_side():
+    reply = choose(appeal_answer(), 1)
+    assert 'class="kbqa-badge kbqa-no"' in reply.html
+    assert "No. After 15 days the decision is final." in reply.html
+    assert "kbqa-clarify" not in reply.html
+    assert reply.options == ()
+    assert reply.answer["verdict"] == "no"
+    assert reply.answer["clarify"] is None
+    assert [q["id"] for q in reply.answer["quotes"]] == ["appeal-late", "appeal-window"]
+    assert reply.related == ("How do I cancel a dispute?",)
+
+    assert choose(appeal_answer(), 0).answer["verdict"] == "yes"
+
+
+def test_a_stale_or_early_option_click_never_fails():
+    assert PROMPT in choose(None, 0).html
+    answer = appeal_answer(clarify=False)
+    assert choose(answer, 0).answer == answer.to_dict()  # the options already went
+    assert choose(appeal_answer(), 7).options == ("15 days or fewer", "More than 15 days")
 
 
 def test_feedback_is_appended_as_json_lines(tmp_path: Path):
@@ -117,6 +292,61 @@ def test_app_builds_with_the_ask_endpoint(engine: Engine, tmp_path: Path):
     assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question"]
 
 
+def page_events(app) -> dict[tuple[str, str], object]:
+    """The page's event handlers by (what triggers them, the trigger's label or class)."""
+    events = {}
+    for fn in app.fns.values():
+        for block_id, trigger in fn.targets:
+            block = app.blocks[block_id]
+            name = " ".join(block.elem_classes or []) or block.elem_id or str(block_id)
+            events.setdefault((trigger, name), []).append(fn)
+    return events
+
+
+def test_option_buttons_answer_in_one_click_and_feedback_gets_the_json(tmp_path: Path):
+    feedback = FeedbackLog(tmp_path)
+    app = build_app(Stub(appeal_answer()), feedback, ("How long to appeal?",), "Scope.")
+    events = page_events(app)
+    (ask,) = events[("click", "kbqa-ask")]
+    shown = ask.fn("can I still appeal my dispute?")
+    html, status, state, *_, options_row = shown[:-MAX_OPTIONS]
+    options = shown[-MAX_OPTIONS:]
+    assert "kbqa-clarify" in html
+    assert state == appeal_answer()  # the Answer itself, to choose from
+    assert status["visible"] is False
+    assert options_row["visible"] is True
+    assert [o.get("value") for o in options] == [
+        "15 days or fewer",
+        "More than 15 days",
+        None,
+        None,
+    ]
+    assert [o["visible"] for o in options] == [True, True, False, False]
+
+    option_clicks = events[("click", "kbqa-option")]
+    assert len(option_clicks) == MAX_OPTIONS
+    assert all(len(fn.inputs) == 1 for fn in option_clicks)  # the state: nothing to retype
+    chosen = option_clicks[0].fn(state)
+    assert 'class="kbqa-badge kbqa-yes"' in chosen[0]
+    assert chosen[2].verdict == "yes"
+    assert chosen[-MAX_OPTIONS - 1]["visible"] is False  # the options go once one is chosen
+
+    (helpful,) = events[("click", "kbqa-helpful")]
+    thanks, _ = helpful.fn(chosen[2], "clear")
+    assert thanks == "Thanks for the feedback!"
+    entry = json.loads((tmp_path / "feedback.jsonl").read_text())
+    assert (entry["verdict"], entry["quotes"]) == ("yes", ["appeal-window", "appeal-late"])
+
+
+def test_no_page_event_announces_gradios_untranslated_status(engine: Engine, tmp_path: Path):
+    # Any other show_progress makes Gradio's status tracker tell screen readers
+    # "common.complete" when an event ends.
+    app = build_app(engine, FeedbackLog(tmp_path), ("How long to appeal?",), "Scope.")
+    page = [fn for fn in app.fns.values() if fn.targets and fn.name != "ask_api"]
+    assert page
+    assert {fn.show_progress for fn in page} == {"hidden"}
+
+
 def test_api_reports_an_unusable_index_as_an_error_not_a_crash(tmp_path: Path, fake: FakeEmbedder):
     broken = Engine(Paths(tmp_path / "no-corpus", tmp_path / "no-index", tmp_path), embedder=fake)
     assert api_ask(broken, "How long do I have to appeal?") == {
@@ -125,4 +355,5 @@ def test_api_reports_an_unusable_index_as_an_error_not_a_crash(tmp_path: Path, f
     }
     reply = respond(broken, "How long do I have to appeal?")
     assert reply.answer is None
-    assert "cannot answer right now" in reply.notice
+    assert "cannot answer right now" in reply.html
+    assert reply.notice == ""  # said once
