@@ -24,12 +24,15 @@ How the verdict is chosen:
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from app.conditional import Ask, Decided, SideOf, decide
+from app.conditions import Conditions
 from app.corpus import GlossaryEntry, Passage, Scope
 from app.question import Analysis
 from app.retrieve import Hit, Settings
+from app.situation import Situation
 from app.text import find_terms, split_sentences
 
 VERDICTS = ("yes", "no", "depends", "info", "not_covered")
@@ -87,6 +90,24 @@ class Confidence:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One answer to a clarifying question: what kbqa says if the buyer picks it."""
+
+    label: str  # "15 days or fewer", "Yes, it has arrived"
+    verdict: str
+    headline: str
+    quotes: tuple[str, ...]  # ids of the passages that support this side, first one first
+
+
+@dataclass(frozen=True)
+class Clarify:
+    """The guide's verdict turns on something the question did not say: ask it."""
+
+    question: str  # "How many days ago did the dispute close?"
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     verdict: str
@@ -94,10 +115,28 @@ class Answer:
     quotes: tuple[Quote, ...]
     confidence: Confidence
     related: tuple[str, ...]
+    clarify: Clarify | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: records become objects, tuples become lists."""
         return _plain(asdict(self))
+
+    def choose(self, option: int) -> Answer:
+        """The answer once the buyer picks ``clarify.options[option]``: that side's verdict
+        and headline, its passages quoted first. No second retrieval: every side's passage
+        is already among the quotes of a clarifying answer."""
+        if self.clarify is None or not 0 <= option < len(self.clarify.options):
+            raise IndexError(f"no clarifying option {option}")
+        chosen = self.clarify.options[option]
+        order = {quote_id: n for n, quote_id in enumerate(chosen.quotes)}
+        quotes = sorted(self.quotes, key=lambda q: order.get(q.id, len(order)))
+        return replace(
+            self,
+            verdict=chosen.verdict,
+            headline=chosen.headline,
+            quotes=tuple(quotes),
+            clarify=None,
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -120,8 +159,14 @@ def compose(
     glossary: tuple[GlossaryEntry, ...],
     scope: Scope,
     out_of_scope: float = -1.0,
+    *,
+    situation: Situation | None = None,
+    points: dict[str, tuple[Evidence, ...]] | None = None,
+    conditions: Conditions | None = None,
 ) -> Answer:
-    """``out_of_scope`` is the question's cosine to the nearest out-of-scope question."""
+    """``out_of_scope`` is the question's cosine to the nearest out-of-scope question;
+    ``points`` holds, for the conditional point of each candidate passage, the evidence for
+    every passage of that point; ``situation`` is what the question states of conditions."""
     if (
         not evidence
         or evidence[0].hit.score < settings.threshold
@@ -137,8 +182,25 @@ def compose(
         if e.hit.score >= max(settings.threshold, top.hit.score - settings.quote_margin)
     ]
     verdict, matched = _verdict(analysis, top)
+    conditional, point = _conditional(
+        analysis, situation or Situation(), quoted, points or {}, conditions or Conditions()
+    )
+    clarify = None
+    by_id = {e.hit.passage.id: e for e in point}
+    if isinstance(conditional, Decided):
+        verdict = conditional.verdict
+        first = by_id[conditional.passage]
+        quoted = _unique([first, *quoted])
+    elif isinstance(conditional, Ask):
+        verdict = "depends"
+        clarify = Clarify(
+            conditional.question,
+            tuple(Option(label, v, h, (pid,)) for label, v, h, pid in conditional.options),
+        )
+        sides = [by_id[pid] for *_, pid in conditional.options]
+        quoted = _unique([top, *sides, *quoted])
 
-    if verdict in ("yes", "no") and _endorses_risk(verdict, analysis):
+    if conditional is None and verdict in ("yes", "no") and _endorses_risk(verdict, analysis):
         cautious = _cautious(verdict, analysis, evidence, settings)
         about_action = matched is not None and top.question_analysis[matched].action is not None
         similarity = top.question_similarity.get(matched, 0.0) if matched is not None else 0.0
@@ -150,10 +212,15 @@ def compose(
             if cautious is not None and cautious not in quoted:
                 quoted = [*quoted[: MAX_QUOTES - 1], cautious]
 
-    headline = top.hit.passage.rule
-    if verdict in PREFIX:
-        headline = f"{PREFIX[verdict]} {headline}"
-    headline = _with_fact(headline, analysis, [e.hit.passage for e in quoted])
+    if isinstance(conditional, Decided):
+        headline = conditional.headline
+    elif isinstance(conditional, Ask):
+        headline = f"{PREFIX['depends']} {conditional.because}"
+    else:
+        headline = top.hit.passage.rule
+        if verdict in PREFIX:
+            headline = f"{PREFIX[verdict]} {headline}"
+        headline = _with_fact(headline, analysis, [e.hit.passage for e in quoted])
 
     quotes = tuple(_quote(e, analysis, glossary) for e in quoted)
     return Answer(
@@ -163,7 +230,48 @@ def compose(
         quotes=quotes,
         confidence=confidence,
         related=_related(question, evidence, {q.id for q in quotes}),
+        clarify=clarify,
     )
+
+
+def _conditional(
+    analysis: Analysis,
+    situation: Situation,
+    quoted: list[Evidence],
+    points: dict[str, tuple[Evidence, ...]],
+    conditions: Conditions,
+) -> tuple[Decided | Ask | None, tuple[Evidence, ...]]:
+    """The conditional answer, if a quoted passage is one side of a point that applies.
+
+    The top passage's point decides whether the question states its condition or not; a
+    further quoted passage's point only when the question states its condition ("opened it
+    yesterday, can I cancel?" ranks the general passage on cancelling first).
+    """
+    for n, e in enumerate(quoted):
+        passage = e.hit.passage
+        if not passage.point:
+            continue
+        variable = conditions.variable(passage.sides[0].condition.variable)
+        if n > 0 and (variable is None or situation.stated(variable) is None):
+            continue
+        _, matched = _verdict(analysis, e)
+        matched_verdict = None
+        if matched is not None:
+            matched_verdict = passage.questions[matched].verdict or passage.verdict
+        point = points.get(passage.point, (e,))
+        sides = [SideOf(p.hit.passage.id, s) for p in point for s in p.hit.passage.sides]
+        decision = decide(analysis, situation, sides, conditions, matched_verdict, passage.asks)
+        if decision is not None:
+            return decision, point
+    return None, ()
+
+
+def _unique(evidence: list[Evidence]) -> list[Evidence]:
+    """The first ``MAX_QUOTES`` of evidence, each passage once."""
+    seen: dict[str, Evidence] = {}
+    for e in evidence:
+        seen.setdefault(e.hit.passage.id, e)
+    return list(seen.values())[:MAX_QUOTES]
 
 
 def _not_covered(question: str, evidence: list[Evidence], scope: Scope) -> Answer:

@@ -27,10 +27,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from app.conditions import Conditions, Side
+from app.conditions_file import RawSide, check_points, parse_conditions, resolve_side
 from app.errors import CorpusError, CorpusIssue
+from app.mdfile import children as _children
+from app.mdfile import close as _close
+from app.mdfile import line as _line
+from app.mdfile import parse as _parse
+from app.mdfile import read as _read
+from app.mdfile import shown as _shown
 from app.question import analyze
 from app.text import (
     mentions_amount,
@@ -44,10 +51,12 @@ from app.text import (
 VERDICTS = ("yes", "no", "depends", "info")
 MAX_WORDS = 120
 MIN_QUESTIONS, MAX_QUESTIONS = 3, 6
+ASKS = ("any", "action", "fact")
 GLOSSARY_FILE = "glossary.md"
 SCOPE_FILE = "scope.md"
 OUT_OF_SCOPE_FILE = "out-of-scope.md"
-SKIPPED_FILES = {"README.md", GLOSSARY_FILE, SCOPE_FILE, OUT_OF_SCOPE_FILE}
+CONDITIONS_FILE = "conditions.md"
+SKIPPED_FILES = {"README.md", GLOSSARY_FILE, SCOPE_FILE, OUT_OF_SCOPE_FILE, CONDITIONS_FILE}
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELD = re.compile(r"^(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>.*)$", re.DOTALL)
@@ -57,7 +66,6 @@ _FACT = re.compile(
     r"\s*:\s*(?P<what>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 @dataclass(frozen=True)
@@ -86,11 +94,18 @@ class Passage:
     questions: tuple[Question, ...]
     facts: tuple[Fact, ...] = ()
     source: str = ""
+    # Conditional passages: the point they answer and their sides of it (see app.conditions).
+    point: str | None = None
+    sides: tuple[Side, ...] = ()
+    # Which questions the sides answer: "action" ("can I cancel?"), "fact" ("do I win
+    # automatically?") or "any": a passage answering both kinds says which its sides are for.
+    asks: str = "any"
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record["questions"] = [asdict(q) for q in self.questions]
         record["facts"] = [asdict(f) for f in self.facts]
+        record["sides"] = [s.to_dict() for s in self.sides]
         return record
 
     @classmethod
@@ -104,6 +119,9 @@ class Passage:
             questions=tuple(Question(**q) for q in record["questions"]),
             facts=tuple(Fact(**f) for f in record["facts"]),
             source=record.get("source", ""),
+            point=record.get("point"),
+            sides=tuple(Side.from_dict(s) for s in record.get("sides", ())),
+            asks=record.get("asks", "any"),
         )
 
 
@@ -157,6 +175,7 @@ class Corpus:
     files: tuple[str, ...] = field(default=())
     scope: Scope = field(default_factory=lambda: Scope("", ()))
     out_of_scope: tuple[Topic, ...] = ()
+    conditions: Conditions = field(default_factory=Conditions)
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,9 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
     if not passage_files:
         issues.append(CorpusIssue(_shown(corpus_dir), 0, "no passage files (*.md)"))
 
+    conditions, condition_issues = parse_conditions(corpus_dir / CONDITIONS_FILE)
+    issues += condition_issues
+
     drafts: list[_Draft] = []
     sections: list[str] = []
     for path in passage_files:
@@ -216,12 +238,19 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
         issues += file_issues
 
     passages = []
+    points: dict[str, list[tuple[str, int, Side]]] = {}
     for draft in drafts:
-        passage, draft_issues = draft.validate(source)
+        passage, draft_issues = draft.validate(source, conditions)
         issues += draft_issues
         if passage:
             passages.append(passage)
+            when_line = draft.fields.get("when", (draft.line, []))[0]
+            for side in passage.sides:
+                points.setdefault(passage.point or passage.id, []).append(
+                    (draft.path, when_line, side)
+                )
     issues += _duplicate_ids(drafts)
+    issues += check_points(points, conditions)
 
     glossary: list[GlossaryEntry] = []
     glossary_path = corpus_dir / GLOSSARY_FILE
@@ -251,6 +280,7 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
         files=tuple(p.name for p in corpus_files(corpus_dir)),
         scope=scope,
         out_of_scope=tuple(topics),
+        conditions=conditions,
     )
 
 
@@ -301,7 +331,9 @@ class _Draft:
     text_line: int = 0
     fields: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
-    def validate(self, source: str) -> tuple[Passage | None, list[CorpusIssue]]:
+    def validate(
+        self, source: str, conditions: Conditions | None = None
+    ) -> tuple[Passage | None, list[CorpusIssue]]:
         issues: list[CorpusIssue] = []
 
         def problem(line: int, message: str) -> None:
@@ -367,6 +399,22 @@ class _Draft:
                 problem(line, f"the rule does not mention the fact {amount!r}")
             facts.append(Fact(amount, normalize_ws(match["what"])))
 
+        sides: list[Side] = []
+        for line, raw in self.fields.get("when", (0, []))[1]:
+            side, why = resolve_side(RawSide(self.path, line, raw), conditions or Conditions())
+            if side is None:
+                problem(line, why or "bad condition")
+            else:
+                sides.append(side)
+        point_line, point = self.fields.get("point", (self.line, None))
+        if point is not None and not _ID.match(point):
+            problem(point_line, f"point {point!r} must be a lower-case slug")
+        if point is not None and not sides:
+            problem(point_line, "a 'point' needs its sides: add a 'when' list")
+        asks_line, asks = self.fields.get("asks", (self.line, "any"))
+        if asks not in ASKS:
+            problem(asks_line, f"asks {asks!r} should be one of {', '.join(ASKS)}")
+
         issues += self._check_directions(questions)
         if issues:
             return None, issues
@@ -380,6 +428,9 @@ class _Draft:
                 questions=tuple(questions),
                 facts=tuple(facts),
                 source=f"{Path(self.path).name}:{self.line}",
+                point=(point or self.id) if sides else None,
+                sides=tuple(sides),
+                asks=asks,
             ),
             [],
         )
@@ -413,7 +464,7 @@ def _parse_passage_file(
     path: Path, source: str
 ) -> tuple[list[_Draft], list[str], list[CorpusIssue]]:
     shown = _shown(path)
-    tokens = _markdown.parse(_read(path))
+    tokens = _parse(_read(path))
     drafts: list[_Draft] = []
     sections: list[str] = []
     issues: list[CorpusIssue] = []
@@ -483,9 +534,9 @@ def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
         if key in draft.fields:
             issues.append(CorpusIssue(draft.path, line, f"field '{key}' given twice"))
             continue
-        if key in ("verdict", "rule"):
+        if key in ("verdict", "rule", "point", "asks"):
             draft.fields[key] = (line, value.lower() if key == "verdict" else value)
-        elif key in ("questions", "facts"):
+        elif key in ("questions", "facts", "when"):
             nested = [
                 (_line(item[s]), next(t.content for t in item[s:e] if t.type == "inline"))
                 for s, e in _children(item, "list_item_open", offset=1)
@@ -500,7 +551,7 @@ def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
 
 def _parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]:
     shown = _shown(path)
-    tokens = _markdown.parse(_read(path))
+    tokens = _parse(_read(path))
     entries: list[GlossaryEntry] = []
     issues: list[CorpusIssue] = []
     for start, end in _children(tokens, "table_open"):
@@ -530,7 +581,7 @@ def _parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]
 
 
 def _parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
-    tokens = _markdown.parse(_read(path))
+    tokens = _parse(_read(path))
     paragraphs = [
         normalize_ws(tokens[i + 1].content)
         for i, t in enumerate(tokens)
@@ -550,7 +601,7 @@ def _parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
 
 def _parse_out_of_scope(path: Path) -> tuple[list[Topic], list[CorpusIssue]]:
     shown = _shown(path)
-    tokens = _markdown.parse(_read(path))
+    tokens = _parse(_read(path))
     topics: list[tuple[int, str, list[str], list[str]]] = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h2":
@@ -588,57 +639,3 @@ def _duplicate_ids(drafts: list[_Draft]) -> list[CorpusIssue]:
                 )
             )
     return issues
-
-
-def _read(path: Path) -> str:
-    """A corpus file's text; ``CorpusError`` (never a traceback) when it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise CorpusError(
-            [CorpusIssue(_shown(path), 0, f"not UTF-8 text ({err.reason})")]
-        ) from None
-    except OSError as err:
-        raise CorpusError([CorpusIssue(_shown(path), 0, f"cannot read: {err.strerror}")]) from None
-
-
-def _close(tokens: list[Token], i: int) -> int:
-    """Index of the token closing the block opened at i (i itself for a lone token)."""
-    if tokens[i].nesting != 1:
-        return i
-    depth = 0
-    for j in range(i, len(tokens)):
-        depth += tokens[j].nesting
-        if depth == 0:
-            return j
-    return len(tokens) - 1
-
-
-def _children(
-    tokens: list[Token], open_type: str, offset: int = 0, nested: bool = False
-) -> list[tuple[int, int]]:
-    """(start, end) of the blocks of open_type at the shallowest level (any level if nested)."""
-    found, i = [], offset
-    level = None
-    while i < len(tokens):
-        token = tokens[i]
-        if token.type == open_type and (nested or level is None or token.level == level):
-            level = token.level
-            end = _close(tokens, i)
-            found.append((i, end))
-            i = end + 1
-        else:
-            i += 1
-    return found
-
-
-def _line(token: Token) -> int:
-    return token.map[0] + 1 if token.map else 0
-
-
-def _shown(path: Path) -> str:
-    """A path as the user typed it: relative to the working directory when possible."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

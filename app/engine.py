@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -22,6 +21,7 @@ from app.embed import Embedder, get_embedder
 from app.errors import IndexProblem, InputError
 from app.index import CALIBRATION, build_index, load_index, manifest_path
 from app.retrieve import Hit, Query, Retriever, Settings
+from app.sanitize import readable
 
 MAX_QUESTION_CHARS = 1000
 
@@ -32,9 +32,10 @@ CANDIDATES = 6  # passages considered for quotes, cautious runner-ups and relate
 def clean_question(question: object) -> str:
     """The question as kbqa will read it; ``InputError`` when there is nothing to read.
 
-    Control characters go, whitespace collapses, and a question longer than
-    ``MAX_QUESTION_CHARS`` is cut at a word boundary (callers compare lengths to tell the
-    buyer).
+    Markup, terminal escape sequences and invisible characters go, other control
+    characters become spaces, whitespace collapses (see ``app.sanitize``), and a question
+    longer than ``MAX_QUESTION_CHARS`` is cut at a word boundary (callers compare lengths
+    to tell the buyer). Cleaning a cleaned question changes nothing.
     """
     if not isinstance(question, str):
         raise InputError(f"a question must be text, not {type(question).__name__}")
@@ -43,22 +44,20 @@ def clean_question(question: object) -> str:
         raise InputError("the question is empty: type a question about your AliExpress dispute")
     if len(text) > MAX_QUESTION_CHARS:
         cut = text[:MAX_QUESTION_CHARS]
-        text = cut[: cut.rfind(" ")] if " " in cut else cut
+        # Read again: a cut inside an emoji sequence must not leave a dangling joiner.
+        text = _readable(cut[: cut.rfind(" ")] if " " in cut else cut)
     return text
 
 
 def is_cut(question: str) -> bool:
     """Whether ``clean_question`` shortens this question."""
-    return len(_readable(question)) > MAX_QUESTION_CHARS
+    return isinstance(question, str) and len(_readable(question)) > MAX_QUESTION_CHARS
 
 
 def _readable(question: str) -> str:
-    # Control and format characters become spaces; lone surrogates (from undecodable
-    # bytes) go: no tokenizer can take them.
-    text = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in question
-    )
-    return " ".join(text.split())
+    # Lone surrogates (from undecodable bytes) become spaces with the other control
+    # characters: no tokenizer can take them.
+    return readable(question)
 
 
 def load_settings(index_dir: Path, manifest: dict | None = None) -> Settings:
@@ -178,19 +177,40 @@ class Engine:
         analysis = query.analysis
         ranking = retriever.retrieve(query)
         hits = ranking[:CANDIDATES]
-        evidence = [
-            Evidence(
+
+        def evidence_for(hit: Hit) -> Evidence:
+            return Evidence(
                 hit=hit,
                 question_similarity=retriever.similarities(query, hit.position, "question"),
                 question_analysis=retriever.question_analysis[hit.passage.id],
                 sentence_similarity=retriever.similarities(query, hit.position, "sentence"),
             )
+
+        evidence = [evidence_for(hit) for hit in hits]
+        # Every side of each candidate's conditional point, wherever it ranked.
+        by_position = {e.hit.position: e for e in evidence}
+        ranked = {hit.position: hit for hit in ranking}
+        points = {
+            hit.passage.point: tuple(
+                by_position.get(p) or evidence_for(ranked[p])
+                for p in retriever.points[hit.passage.point]
+            )
             for hit in hits
-        ]
+            if hit.passage.point
+        }
         index = retriever.index
         out_of_scope, _ = retriever.nearest_out_of_scope(query)
         answer = compose(
-            text, analysis, evidence, retriever.settings, index.glossary, index.scope, out_of_scope
+            text,
+            analysis,
+            evidence,
+            retriever.settings,
+            index.glossary,
+            index.scope,
+            out_of_scope,
+            situation=query.situation,
+            points=points,
+            conditions=index.conditions,
         )
         return answer, ranking
 

@@ -7,6 +7,7 @@ An index folder holds::
     vectors.json    for each FAISS row: which passage it embeds and what (text, rule, question)
     glossary.json   the corpus glossary, for matching and for notes beside quotes
     scope.json      what the guide covers and example questions
+    conditions.json the variables conditional passages use, and the words to read them
     out-of-scope.*  questions the guide does not answer, and their embeddings
     calibration.json  fusion weight, refusal threshold and bands (kbqa eval --calibrate)
     dense.faiss     normalised embeddings: exact inner product, or IVF for large corpora
@@ -30,7 +31,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ import numpy as np
 
 from app import __version__
 from app.ann import build_dense, ready
+from app.conditions import Conditions
 from app.corpus import (
     Corpus,
     GlossaryEntry,
@@ -59,6 +61,7 @@ PASSAGES = "passages.json"
 VECTORS = "vectors.json"
 GLOSSARY = "glossary.json"
 SCOPE = "scope.json"
+CONDITIONS = "conditions.json"
 OUT_OF_SCOPE = "out-of-scope.json"
 OUT_OF_SCOPE_DENSE = "out-of-scope.faiss"
 # Written by `kbqa eval --calibrate`, not by the build; a rebuild carries it over.
@@ -100,6 +103,7 @@ class Index:
     out_of_scope: tuple[tuple[str, str], ...] = ()  # (topic id, question), one per row of:
     out_of_scope_dense: faiss.Index | None = None
     out_of_scope_names: tuple[tuple[str, str], ...] = ()  # (topic id, name)
+    conditions: Conditions = field(default_factory=Conditions)
 
     @property
     def version(self) -> str:
@@ -279,6 +283,11 @@ def _read_index(index_dir: Path) -> Index:
             Topic(r["id"], tuple(r["questions"]), tuple(r.get("names", ())))
             for r in _read_json(index_dir / OUT_OF_SCOPE)
         )
+        conditions = (
+            Conditions.from_dict(_read_json(index_dir / CONDITIONS))
+            if CONDITIONS in files
+            else Conditions()
+        )
     except (TypeError, KeyError) as err:
         raise IndexProblem(
             f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
@@ -301,7 +310,17 @@ def _read_index(index_dir: Path) -> Index:
         raise _Raced()
     names = tuple((t.id, name) for t in topics for name in t.names)
     return Index(
-        index_dir, manifest, passages, vectors, glossary, scope, dense, rows, oos_dense, names
+        index_dir,
+        manifest,
+        passages,
+        vectors,
+        glossary,
+        scope,
+        dense,
+        rows,
+        oos_dense,
+        names,
+        conditions,
     )
 
 
@@ -392,6 +411,7 @@ def _write_index(
     _write_json(folder / VECTORS, [ref.__dict__ for ref in refs])
     _write_json(folder / GLOSSARY, [g.to_dict() for g in corpus.glossary])
     _write_json(folder / SCOPE, corpus.scope.to_dict())
+    _write_json(folder / CONDITIONS, corpus.conditions.to_dict())
     manifest = {
         "format": INDEX_FORMAT,
         "kbqa_version": __version__,
@@ -420,6 +440,7 @@ def _write_index(
                 SCOPE,
                 OUT_OF_SCOPE,
                 OUT_OF_SCOPE_DENSE,
+                CONDITIONS,
             )
         },
     }

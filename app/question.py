@@ -87,7 +87,8 @@ _KEEP = re.compile(
 )
 _BAD = re.compile(
     r"\b(?:scam(?:s|med|ming)?|fraud(?:ulent)?|trick(?:s|ing|ed)?|lie|lies|lying|cheat(?:s|ing)?"
-    r"|deceiv(?:e|ing)|risk(?:y|s)?|dangerous|unsafe|mistake|bad idea|lose|losing|lost my"
+    r"|deceiv(?:e|ing)|risk(?:y|s|ing)?|dangerous|unsafe|mistake|bad idea|lose|losing|lost my"
+    r"|forbidden|prohibited"
     r"|too late|suspicious|stall(?:ing)?|red flag|wrong (?:to|move|decision)|regret|shady|fishy"
     r"|sketchy|bad sign"
     r"|warning sign|worried|worry)\b"
@@ -122,8 +123,18 @@ _AMOUNT = re.compile(
     r"\bhow (?:long|many|much|soon|late)\b|\bdeadlines?\b|\btime ?(?:limit|frame|window)\b"
     r"|\b(?:until|by) when\b|\bwhat percent|\bhow many days\b|\bwindow\b"
 )
+# "The seller says close it", "he wants me to cancel": an action asked of the buyer.
+_REQUESTED = re.compile(
+    r"\b(?:says?|said|tells? me(?: to)?|told me(?: to)?|wants? me to|asks? me to|asked me to"
+    r"|suggests?|suggested|offers? to let me)\s+$"
+)
+# A should-I tag after the story: "…, ok?", "… is that fine?", "alright?"
+_TAG = re.compile(
+    r"(?:^|[,;:.!-]|\s)\s*(?:(?:is|would) (?:that|it|this) (?:be )?)?(?:ok|okay|alright|all right"
+    r"|fine|safe|good idea|a good idea|smart|wise)\s*\?+\s*$"
+)
 _CONTEXT_ACTOR = re.compile(
-    r"(?:\b(?:to|i|i'll|i'd|me|if i|should i|can i)\s+"
+    r"(?:\b(?:to|i|i'll|i'd|me|if i|should i|can i|says?|said|suggests?|suggested)\s+"
     r"|\bclick(?:ing)?\s+(?:on\s+)?(?:the\s+)?['\"]?)$"
 )
 
@@ -199,8 +210,13 @@ def _question_clause(text: str) -> tuple[str, str, str]:
             return before + last[:start], last[start:], "yesno"
         if first in ("any", "anyway") and second in _AUX:
             return before + last[:start], last[start:], "yesno"
+    # "…close the dispute and he will send a new one, ok?": the tag asks about the story.
+    tag = _TAG.search(last)
+    if tag and tag.start() > 0:
+        return before + last[: tag.start()], last[tag.start() :], "yesno"
     # "ok to close the dispute?", "safe to confirm receipt?": a yes/no question without its verb.
-    if last.rstrip().endswith("?") and re.match(r"^\s*(?:ok|okay|safe|fine|better|worth)\b", last):
+    ok = r"^\s*(?:ok|okay|alright|all right|safe|fine|better|worth)\b"
+    if last.rstrip().endswith("?") and re.match(ok, last):
         return before, last, "yesno"
     return before, last, "short"
 
@@ -231,7 +247,11 @@ def _buyer_actions(text: str) -> list[_Action]:
         if not _SAFE_AGREEMENT.match(text[m.start() :])
     ]
     found += [_Action(m.start(), -1, _kind(m.group(0))) for m in _KEEP.finditer(text)]
-    return sorted(a for a in found if not _NOT_BUYER.search(text[: a.position]))
+    return sorted(
+        a
+        for a in found
+        if not _NOT_BUYER.search(text[: a.position]) or _REQUESTED.search(text[: a.position])
+    )
 
 
 def _first_action(text: str) -> _Action | None:

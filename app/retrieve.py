@@ -17,7 +17,7 @@ import copy
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -27,6 +27,7 @@ from app.embed import Embedder, model_dir
 from app.errors import ModelError
 from app.index import Index
 from app.question import Analysis, analyze
+from app.situation import Situation, read_situation
 from app.text import Speller, canonicalize, compile_replacements, split_sentences, tokens
 
 DENSE_CANDIDATES = 512  # FAISS neighbours gathered per question, before grouping by passage
@@ -68,6 +69,7 @@ class Query:
     canonical: str  # glossary applied
     vector: np.ndarray  # unit length, (dim,)
     analysis: Analysis
+    situation: Situation = field(default_factory=Situation)  # what it states of conditions
 
     @property
     def row(self) -> np.ndarray:
@@ -122,6 +124,11 @@ class Retriever:
         self.question_analysis = {
             p.id: tuple(analyze(q.text) for q in p.questions) for p in index.passages
         }
+        # The passages answering each conditional point, in corpus order.
+        self.points: dict[str, tuple[int, ...]] = {}
+        for position, passage in enumerate(index.passages):
+            if passage.point:
+                self.points[passage.point] = (*self.points.get(passage.point, ()), position)
         self._refs_by_passage: dict[int, list[int]] = {}
         for row, ref in enumerate(index.vectors):
             self._refs_by_passage.setdefault(ref.passage, []).append(row)
@@ -150,7 +157,8 @@ class Retriever:
         corrected = self.speller.correct(question)
         canonical = canonicalize(corrected, self.replacements)
         vector = self.embedder.encode([canonical])[0]
-        return Query(question, corrected, canonical, vector, analyze(corrected))
+        situation = read_situation(corrected, self.index.conditions)
+        return Query(question, corrected, canonical, vector, analyze(corrected), situation)
 
     def retrieve(self, question: str | Query) -> list[Hit]:
         query = question if isinstance(question, Query) else self.prepare(question)

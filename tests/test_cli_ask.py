@@ -16,7 +16,7 @@ from app.cli import main
 from app.embed import FakeEmbedder
 from tests.conftest import REPO
 
-CONTRACT = ["question", "verdict", "headline", "quotes", "confidence", "related"]
+CONTRACT = ["question", "verdict", "headline", "quotes", "confidence", "related", "clarify"]
 
 
 @pytest.fixture

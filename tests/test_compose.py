@@ -187,7 +187,15 @@ def test_answer_serialises_to_the_golden_json():
     )
     golden = json.loads((GOLDEN / "answer.json").read_text())
     assert result.to_dict() == golden
-    assert list(golden) == ["question", "verdict", "headline", "quotes", "confidence", "related"]
+    assert list(golden) == [
+        "question",
+        "verdict",
+        "headline",
+        "quotes",
+        "confidence",
+        "related",
+        "clarify",
+    ]
 
 
 @pytest.mark.parametrize("verdict", ["yes", "no", "depends", "info", "not_covered"])

@@ -1,0 +1,270 @@
+"""Parsing and validating conditions: ``conditions.md`` and the passages' ``when`` sides.
+
+``conditions.md`` declares the variables (``# Quantities`` and ``# Situations``, one
+``## variable-id`` each with a field list) and the vocabulary durations are read in
+(``# Durations``: tables of numbers, units, day phrases and qualifiers; ``# Wording``: the
+fixed sentences of conditional answers). A passage states sides as
+
+    - point: appeal-window
+    - when:
+      - `yes` days-since-closed <= 15 days: appeals are open for 15 days after a dispute closes
+
+and ``check_points`` makes sure the sides of each point cover the variable exactly once:
+no value where two sides hold (overlap), none where no side does (gap).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.conditions import OPERATORS, Condition, Conditions, Side, Value, Variable, Vocabulary
+from app.errors import CorpusIssue
+from app.mdfile import children, close, line, parse, read, shown
+
+SIDE_VERDICTS = ("yes", "no", "depends", "info")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_FIELD = re.compile(r"^(?P<key>[A-Za-z_ ]+?)\s*:\s*(?P<value>.*)$", re.DOTALL)
+_SIDE = re.compile(
+    r"^`(?P<verdict>[^`]*)`\s+(?P<variable>[\w-]+)\s*(?P<op><=|>=|<|>|=|==|!=|=<|=>)\s*"
+    r"(?P<value>[^:]+?)\s*:\s*(?P<because>.+)$",
+    re.DOTALL,
+)
+_AMOUNT = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[^\d\s].*)?$")
+# The vocabulary tables, by the first header cell, and the type of their second column.
+_TABLES = {
+    "number": "numbers",
+    "unit": "units",
+    "phrase": "days",
+    "qualifier": "qualifiers",
+    "negation": "negations",
+    "pending": "pending",
+}
+WORDING_KEYS = ("said", "<=", "<", ">=", ">")
+
+
+@dataclass(frozen=True)
+class RawSide:
+    """A ``when`` line as written, before it is checked against ``conditions.md``."""
+
+    path: str
+    line: int
+    text: str
+
+
+def parse_conditions(path: Path) -> tuple[Conditions, list[CorpusIssue]]:
+    """Read ``conditions.md``; a missing file means a corpus without conditions."""
+    if not path.exists():
+        return Conditions(), []
+    where = shown(path)
+    tokens = parse(read(path))
+    issues: list[CorpusIssue] = []
+    variables: list[Variable] = []
+    tables: dict[str, list[tuple[str, float]]] = {key: [] for key in _TABLES.values()}
+    wording: list[tuple[str, str]] = []
+    section, i = "", 0
+    while i < len(tokens):
+        token, end = tokens[i], close(tokens, i)
+        if token.type == "heading_open" and token.tag == "h1":
+            section = tokens[i + 1].content.strip().lower()
+        elif token.type == "heading_open" and token.tag == "h2":
+            variable_id = tokens[i + 1].content.strip()
+            list_end = end + 1
+            fields: dict[str, tuple[int, str, list[str]]] = {}
+            if list_end < len(tokens) and tokens[list_end].type == "bullet_list_open":
+                stop = close(tokens, list_end)
+                fields, field_issues = _fields(tokens[list_end : stop + 1], where)
+                issues += field_issues
+                end = stop
+            variable, variable_issues = _variable(variable_id, section, fields, where, line(token))
+            issues += variable_issues
+            if variable is not None:
+                variables.append(variable)
+        elif token.type == "table_open":
+            issues += _table(tokens[i : end + 1], where, tables, wording)
+        i = end + 1
+    seen: set[str] = set()
+    for variable in variables:
+        if variable.id in seen:
+            issues.append(CorpusIssue(where, 0, f"variable '{variable.id}' declared twice"))
+        seen.add(variable.id)
+    missing = [key for key in WORDING_KEYS if key not in dict(wording)]
+    if variables and missing:
+        issues.append(CorpusIssue(where, 0, f"'# Wording' table lacks {', '.join(missing)}"))
+    vocabulary = Vocabulary(
+        **{key: tuple(rows) for key, rows in tables.items()}, wording=tuple(wording)
+    )
+    return Conditions(tuple(variables), vocabulary), issues
+
+
+def _fields(tokens, where: str) -> tuple[dict[str, tuple[int, str, list[str]]], list]:
+    """A bullet list of ``key: value`` items, each with its nested list of items."""
+    fields: dict[str, tuple[int, str, list[str]]] = {}
+    issues = []
+    for start, end in children(tokens, "list_item_open"):
+        item = tokens[start : end + 1]
+        at = line(item[0])
+        head = next((t.content for t in item if t.type == "inline"), "")
+        match = _FIELD.match(head)
+        if not match:
+            issues.append(CorpusIssue(where, at, f"expected 'field: value', got {head!r}"))
+            continue
+        nested = [
+            next(t.content for t in item[s:e] if t.type == "inline")
+            for s, e in children(item, "list_item_open", offset=1)
+        ]
+        fields[match["key"].strip().lower()] = (at, match["value"].strip(), nested)
+    return fields, issues
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.strip().lower() for w in text.split(",") if w.strip())
+
+
+def _variable(variable_id, section, fields, where, at) -> tuple[Variable | None, list]:
+    issues = []
+
+    def problem(message: str, where_line: int = at) -> None:
+        issues.append(CorpusIssue(where, where_line, f"variable '{variable_id}': {message}"))
+
+    if not _ID.match(variable_id):
+        problem("id must be a lower-case slug like 'days-since-closed'")
+    ask = fields.get("ask", (at, "", []))[1]
+    if not ask:
+        problem("missing 'ask' (the clarifying question)")
+    if section.startswith("quantit"):
+        unit_line, unit, _ = fields.get("unit", (at, "", []))
+        if unit != "days":
+            problem(f"unknown unit {unit!r}: quantities are counted in days", unit_line)
+        cue_line, cues, nested = fields.get("cues", (at, "", []))
+        words = _words(", ".join([cues, *nested]))
+        if not words:
+            problem("missing 'cues' (words that tie a number of days to it)", cue_line)
+        return Variable(variable_id, ask, unit="days", cues=words), issues
+    if section.startswith("situation"):
+        values = []
+        for key, (value_line, label, nested) in fields.items():
+            if not key.startswith("value "):
+                continue
+            name = key.removeprefix("value ").strip()
+            phrases = _words(", ".join(nested))
+            if not label or not phrases:
+                problem(f"value '{name}' needs a label and a list of phrases", value_line)
+            values.append(Value(name, label, phrases))
+        if len(values) < 2:
+            problem("a situation needs at least two 'value NAME: label' fields")
+        return Variable(variable_id, ask, values=tuple(values)), issues
+    problem("a variable must sit under '# Quantities' or '# Situations'")
+    return None, issues
+
+
+def _table(tokens, where: str, tables, wording) -> list[CorpusIssue]:
+    rows = [
+        (line(tokens[s]), [t.content.strip() for t in tokens[s:e] if t.type == "inline"])
+        for s, e in children(tokens, "tr_open", nested=True)
+    ]
+    (header_line, header), body = rows[0], rows[1:]
+    kind = header[0].lower() if header else ""
+    if kind == "key":
+        for at, cells in body:
+            if len(cells) != 2 or not all(cells):
+                return [CorpusIssue(where, at, "a wording row needs a key and a sentence")]
+            wording.append((cells[0], cells[1]))
+        return []
+    if kind not in _TABLES:
+        return [
+            CorpusIssue(
+                where,
+                header_line,
+                f"unknown table {kind!r}: expected one of {', '.join([*_TABLES, 'key'])}",
+            )
+        ]
+    issues = []
+    for at, cells in body:
+        try:
+            amount = float(cells[1])
+        except (IndexError, ValueError):
+            issues.append(CorpusIssue(where, at, f"{kind} row needs words and a number"))
+            continue
+        tables[_TABLES[kind]].extend((word, amount) for word in _words(cells[0]))
+    return issues
+
+
+def resolve_side(raw: RawSide, conditions: Conditions) -> tuple[Side | None, str | None]:
+    """A ``when`` line as a ``Side``, or the reason it is wrong."""
+    match = _SIDE.match(raw.text)
+    if not match:
+        return None, (
+            f"condition {raw.text!r} should read like "
+            "'`yes` days-since-closed <= 15 days: appeals are open for 15 days'"
+        )
+    verdict, op, value = match["verdict"], match["op"], match["value"].strip()
+    if verdict not in SIDE_VERDICTS:
+        return None, f"unknown verdict {verdict!r} (expected {', '.join(SIDE_VERDICTS)})"
+    if op not in OPERATORS:
+        return None, f"unknown comparison {op!r} (expected {', '.join(OPERATORS)})"
+    variable = conditions.variable(match["variable"])
+    if variable is None:
+        known = ", ".join(v.id for v in conditions.variables) or "none: add conditions.md"
+        return None, f"unknown quantity or situation {match['variable']!r} (known: {known})"
+    because = " ".join(match["because"].split())
+    if variable.is_quantity:
+        if op == "=":
+            return None, f"compare the quantity '{variable.id}' with <, <=, > or >="
+        amount = _AMOUNT.match(value)
+        if not amount:
+            return None, f"{value!r} is not a number of days"
+        unit = (amount["unit"] or "").strip().lower()
+        per_unit = dict(conditions.vocabulary.units).get(unit)
+        if per_unit is None:
+            return None, f"bad unit {unit or '(none)'!r} for '{variable.id}': write days or weeks"
+        condition = Condition(variable.id, op, limit=float(amount["number"]) * per_unit)
+        return Side(condition, verdict, because), None
+    if op != "=":
+        return None, f"compare the situation '{variable.id}' with '='"
+    if variable.value(value) is None:
+        names = ", ".join(v.name for v in variable.values)
+        return None, f"'{variable.id}' has no value {value!r} (values: {names})"
+    return Side(Condition(variable.id, "=", value=value), verdict, because), None
+
+
+def check_points(
+    points: dict[str, list[tuple[str, int, Side]]], conditions: Conditions
+) -> list[CorpusIssue]:
+    """Each point's sides (path, line, side) must use one variable and cover it exactly once."""
+    issues = []
+    for point, sides in points.items():
+        path, at, first = sides[0]
+
+        def problem(message: str, path: str = path, at: int = at, point: str = point) -> None:
+            issues.append(CorpusIssue(path, at, f"point '{point}': {message}"))
+
+        variables = {side.condition.variable for _, _, side in sides}
+        if len(variables) > 1:
+            problem(f"its sides use different variables ({', '.join(sorted(variables))})")
+            continue
+        if len(sides) < 2:
+            problem("a point needs two sides or more: add the other side's 'when'")
+            continue
+        variable = conditions.variable(first.condition.variable)
+        if variable is None:
+            continue
+        for value, label in _probes(variable, [s for _, _, s in sides]):
+            holding = [(p, n) for p, n, s in sides if s.condition.holds(value)]
+            if not holding:
+                problem(f"no side holds for {label}: a gap")
+            elif len(holding) > 1:
+                places = ", ".join(f"{p}:{n}" for p, n in holding)
+                problem(f"two sides hold for {label} ({places}): they overlap")
+    return issues
+
+
+def _probes(variable: Variable, sides: list[Side]) -> list[tuple[float | str, str]]:
+    """Values to test coverage at: every limit, just either side of it, and beyond."""
+    if not variable.is_quantity:
+        return [(v.name, f"'{v.name}'") for v in variable.values]
+    limits = sorted({s.condition.limit for s in sides if s.condition.limit is not None})
+    points = {0.0, *(limits), *(x + 1e-6 for x in limits), *(x - 1e-6 for x in limits)}
+    points.add((limits[-1] if limits else 0.0) + 1000)
+    return [(x, f"{x:g} days") for x in sorted(p for p in points if p >= 0)]

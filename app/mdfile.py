@@ -1,0 +1,72 @@
+"""Reading the corpus's markdown files: parsing, walking token blocks, and naming places.
+
+Every corpus file (passages, glossary, scope, conditions) is CommonMark read with
+markdown-it-py; these helpers find its blocks and say where they are as ``path:line``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from app.errors import CorpusError, CorpusIssue
+
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def parse(text: str) -> list[Token]:
+    return _markdown.parse(text)
+
+
+def read(path: Path) -> str:
+    """A corpus file's text; ``CorpusError`` (never a traceback) when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise CorpusError([CorpusIssue(shown(path), 0, f"not UTF-8 text ({err.reason})")]) from None
+    except OSError as err:
+        raise CorpusError([CorpusIssue(shown(path), 0, f"cannot read: {err.strerror}")]) from None
+
+
+def close(tokens: list[Token], i: int) -> int:
+    """Index of the token closing the block opened at i (i itself for a lone token)."""
+    if tokens[i].nesting != 1:
+        return i
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def children(
+    tokens: list[Token], open_type: str, offset: int = 0, nested: bool = False
+) -> list[tuple[int, int]]:
+    """(start, end) of the blocks of open_type at the shallowest level (any level if nested)."""
+    found, i = [], offset
+    level = None
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == open_type and (nested or level is None or token.level == level):
+            level = token.level
+            end = close(tokens, i)
+            found.append((i, end))
+            i = end + 1
+        else:
+            i += 1
+    return found
+
+
+def line(token: Token) -> int:
+    return token.map[0] + 1 if token.map else 0
+
+
+def shown(path: Path) -> str:
+    """A path as the user typed it: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
