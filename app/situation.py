@@ -44,9 +44,11 @@ class Situation:
         mine = [d for d in self.durations if variable.id in d.quantities]
         if not mine:
             # A lone duration no cue word claims ("it's been 10 days, can I still appeal?")
-            # answers the point being asked about; two such would be a guess.
+            # answers the point being asked about; two such would be a guess, and so would
+            # one beside a stated situation ("the parcel arrived today": not the closing).
             loose = [d for d in self.durations if not d.quantities]
-            mine = loose if len(loose) == 1 and len(self.durations) == 1 else []
+            alone = len(loose) == 1 and len(self.durations) == 1 and not self.values
+            mine = loose if alone else []
         if not mine or len({d.days for d in mine}) > 1:
             return None
         return mine[0].days, mine[0].said

@@ -1,0 +1,309 @@
+"""Conditions as corpus data: ``conditions.md`` and the passages' ``when`` sides.
+
+A tiny corpus (tests/fixtures/corpus) gets a conditions.md declaring one quantity and one
+situation, and its appeal passage gets a ``point`` with ``when`` sides. Every mistake an
+author can make in a side is reported as ``path:line: message`` by ``load_corpus``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.conditions import Condition, Side
+from app.corpus import load_corpus
+from app.errors import CorpusError
+
+CONDITIONS_MD = """\
+# Quantities
+
+## days-since-closed
+
+- unit: days
+- ask: How many days ago did the dispute close?
+- cues: closed, ended
+
+# Situations
+
+## item-arrived
+
+- ask: Has the item arrived?
+- value yes: the item has arrived
+  - arrived, came
+- value no: the item hasn't arrived yet
+  - not arrived, hasn't arrived
+
+# Durations
+
+| number | means |
+| --- | --- |
+| two | 2 |
+
+| unit | days |
+| --- | --- |
+| day, days | 1 |
+| week, weeks | 7 |
+
+| phrase | days |
+| --- | --- |
+| yesterday | 1 |
+
+| qualifier | days added |
+| --- | --- |
+| more than | 0.5 |
+
+| negation | words before |
+| --- | --- |
+| not | 3 |
+
+| pending | words before |
+| --- | --- |
+| until | 6 |
+
+# Wording
+
+| key | sentence |
+| --- | --- |
+| said | You said {figure}; {because}. |
+| <= | {limit} days or fewer |
+| < | fewer than {limit} days |
+| >= | {limit} days or more |
+| > | more than {limit} days |
+"""
+
+# b.md of the fixture corpus, with the sides written in. Line 1 is "# Appeals".
+APPEAL_MD = """\
+# Appeals
+
+## appeal-window
+
+> You have 15 days to appeal. After that it is too late.
+
+- verdict: info
+- rule: You have 15 days to appeal.
+- facts:
+  - 15 days: time to appeal
+- questions:
+  - How long do I have to appeal?
+  - Is there an appeal deadline?
+  - `no` Can I appeal after a month?
+- point: appeal-window
+- when:
+{sides}
+"""
+POINT_LINE = 15  # "- point: appeal-window"
+WHEN_LINE = 16  # "- when:"
+FIRST_SIDE_LINE = 17  # the first "  - `yes` ..." below it
+
+
+def write_sides(corpus_dir: Path, *sides: str) -> None:
+    (corpus_dir / "conditions.md").write_text(CONDITIONS_MD, encoding="utf-8")
+    text = APPEAL_MD.format(sides="\n".join(f"  - {side}" for side in sides))
+    (corpus_dir / "b.md").write_text(text, encoding="utf-8")
+
+
+def issues_of(corpus_dir: Path) -> list[tuple[str, int, str]]:
+    with pytest.raises(CorpusError) as caught:
+        load_corpus(corpus_dir)
+    return [(Path(i.path).name, i.line, i.message) for i in caught.value.issues]
+
+
+def test_sides_are_parsed_with_limits_in_days(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 2 weeks: appeals are open for 2 weeks",
+        "`no` days-since-closed > 2 weeks: appeals close after 2 weeks",
+    )
+    passage = next(p for p in load_corpus(corpus_dir).passages if p.id == "appeal-window")
+    assert passage.point == "appeal-window"
+    assert passage.sides == (
+        Side(
+            Condition("days-since-closed", "<=", limit=14.0), "yes", "appeals are open for 2 weeks"
+        ),
+        Side(Condition("days-since-closed", ">", limit=14.0), "no", "appeals close after 2 weeks"),
+    )
+
+
+def test_situation_sides_are_parsed_by_value(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` item-arrived = yes: you can appeal once the item has arrived",
+        "`no` item-arrived = no: wait for the item",
+    )
+    passage = next(p for p in load_corpus(corpus_dir).passages if p.id == "appeal-window")
+    assert [s.condition for s in passage.sides] == [
+        Condition("item-arrived", "=", value="yes"),
+        Condition("item-arrived", "=", value="no"),
+    ]
+    assert [s.verdict for s in passage.sides] == ["yes", "no"]
+
+
+def test_the_corpus_loads_its_conditions(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days: open",
+        "`no` days-since-closed > 15 days: closed",
+    )
+    conditions = load_corpus(corpus_dir).conditions
+    assert [v.id for v in conditions.variables] == ["days-since-closed", "item-arrived"]
+    assert dict(conditions.vocabulary.units)["weeks"] == 7
+
+
+def test_an_unknown_variable_is_named_with_its_line(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-shipped <= 15 days: open",
+        "`no` days-since-closed > 15 days: closed",
+    )
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", FIRST_SIDE_LINE)
+    assert "unknown quantity or situation 'days-since-shipped'" in message
+    assert "days-since-closed, item-arrived" in message  # the known ones are listed
+
+
+def test_an_unknown_situation_is_named_with_its_line(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days: open",
+        "`no` parcel-lost = yes: closed",
+    )
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", FIRST_SIDE_LINE + 1)
+    assert "unknown quantity or situation 'parcel-lost'" in message
+
+
+def test_a_bad_unit_is_named_with_its_line(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 kg: open",
+        "`no` days-since-closed > 15 days: closed",
+    )
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", FIRST_SIDE_LINE)
+    assert "bad unit 'kg'" in message
+    assert "days-since-closed" in message
+
+
+def test_a_situation_compared_with_less_than_is_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` item-arrived < yes: open",
+        "`no` item-arrived = no: closed",
+    )
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", FIRST_SIDE_LINE)
+    assert "compare the situation 'item-arrived' with '='" in message
+
+
+def test_a_quantity_compared_with_equals_is_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed = 15 days: open",
+        "`no` days-since-closed > 15 days: closed",
+    )
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", FIRST_SIDE_LINE)
+    assert "compare the quantity 'days-since-closed' with <, <=, > or >=" in message
+
+
+def test_an_unknown_situation_value_is_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` item-arrived = maybe: open",
+        "`no` item-arrived = no: closed",
+    )
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", FIRST_SIDE_LINE)
+    assert "'item-arrived' has no value 'maybe' (values: yes, no)" in message
+
+
+def test_overlapping_sides_are_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days: open",
+        "`no` days-since-closed >= 10 days: closed",
+    )
+    found = issues_of(corpus_dir)
+    assert found, "an overlap must be refused"
+    assert all((path, line) == ("b.md", WHEN_LINE) for path, line, _ in found)
+    assert all("point 'appeal-window'" in message for *_, message in found)
+    assert any("two sides hold for 10 days" in m and "they overlap" in m for *_, m in found)
+    assert any("two sides hold for 15 days" in m for *_, m in found)
+
+
+def test_a_gap_between_sides_is_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed < 15 days: open",
+        "`no` days-since-closed > 15 days: closed",
+    )
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", WHEN_LINE)
+    assert message == "point 'appeal-window': no side holds for 15 days: a gap"
+
+
+def test_a_situation_value_no_side_covers_is_a_gap(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` item-arrived = yes: open",
+        "`no` item-arrived = yes: closed",
+    )
+    found = [m for *_, m in issues_of(corpus_dir)]
+    assert "point 'appeal-window': no side holds for 'no': a gap" in found
+    assert any("two sides hold for 'yes'" in m for m in found)
+
+
+def test_a_point_with_one_side_is_refused(corpus_dir: Path):
+    write_sides(corpus_dir, "`yes` days-since-closed <= 15 days: open")
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", WHEN_LINE)
+    assert message == (
+        "point 'appeal-window': a point needs two sides or more: add the other side's 'when'"
+    )
+
+
+def test_sides_on_different_variables_are_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days: open",
+        "`no` item-arrived = no: closed",
+    )
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", WHEN_LINE)
+    assert "different variables (days-since-closed, item-arrived)" in message
+
+
+def test_a_point_without_sides_is_refused(corpus_dir: Path):
+    (corpus_dir / "conditions.md").write_text(CONDITIONS_MD, encoding="utf-8")
+    text = APPEAL_MD.replace("- when:\n{sides}\n", "")
+    (corpus_dir / "b.md").write_text(text, encoding="utf-8")
+    [(path, line, message)] = issues_of(corpus_dir)
+    assert (path, line) == ("b.md", POINT_LINE)
+    assert "a 'point' needs its sides: add a 'when' list" in message
+
+
+def test_sides_without_conditions_md_name_the_fix(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days: open",
+        "`no` days-since-closed > 15 days: closed",
+    )
+    (corpus_dir / "conditions.md").unlink()
+    found = issues_of(corpus_dir)
+    assert ("b.md", FIRST_SIDE_LINE) in [(p, n) for p, n, _ in found]
+    assert any("none: add conditions.md" in m for *_, m in found)
+
+
+def test_a_conditions_file_without_wording_is_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days: open",
+        "`no` days-since-closed > 15 days: closed",
+    )
+    text = CONDITIONS_MD.split("# Wording")[0]
+    (corpus_dir / "conditions.md").write_text(text, encoding="utf-8")
+    found = issues_of(corpus_dir)
+    assert [(p, m) for p, _, m in found] == [
+        ("conditions.md", "'# Wording' table lacks said, <=, <, >=, >")
+    ]

@@ -1,0 +1,201 @@
+"""A second corpus, a made-up gym membership policy, answered with no change to the code.
+
+tests/fixtures/policy declares its own quantity (days since joining: a full refund within
+14 days) and situation (the membership card returned or not) in its conditions.md. The
+engine must decide by what the member says, or ask when they say nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.compose import Answer
+from app.config import Paths
+from app.corpus import coverage, load_corpus
+from app.embed import FakeEmbedder
+from app.engine import Engine
+from app.index import build_index
+from app.retrieve import Settings
+from tests.conftest import FIXTURES
+
+POLICY = FIXTURES / "policy"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    root = tmp_path_factory.mktemp("policy")
+    corpus_dir = root / "corpus"
+    shutil.copytree(POLICY, corpus_dir)
+    index_dir = root / "index"
+    fake = FakeEmbedder()
+    build_index(corpus_dir, index_dir, fake)
+    paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=root)
+    # Retrieval is not under test here: nothing is refused, so every answer is composed.
+    settings = Settings(threshold=0.0, out_of_scope_margin=1.0)
+    return Engine(paths, embedder=fake, settings=settings)
+
+
+def test_the_policy_corpus_is_valid_and_fully_covered():
+    corpus = load_corpus(POLICY)
+    assert len(corpus.passages) == 11
+    report = coverage(corpus)
+    assert report.uncovered == ()
+    assert report.overlapping == ()
+    assert [v.id for v in corpus.conditions.variables] == ["days-since-joining", "card-returned"]
+    points = {p.id: p.point for p in corpus.passages if p.point}
+    assert points == {
+        "full-refund-within-14-days": "refund-window",
+        "no-refund-after-14-days": "refund-window",
+        "refund-needs-card": "card-before-refund",
+    }
+
+
+def quoted_first(answer: Answer) -> str:
+    return answer.quotes[0].id
+
+
+# --- the refund window: days since joining ---------------------------------------------
+
+INSIDE = "full-refund-within-14-days"
+OUTSIDE = "no-refund-after-14-days"
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("I joined 10 days ago, can I cancel and get a full refund?", "10 days"),
+        ("I joined yesterday, can I cancel my membership and get a full refund?", "yesterday"),
+        ("I joined a week ago, can I cancel and get a full refund?", "a week"),
+    ],
+)
+def test_days_inside_the_window_get_the_yes_side(engine: Engine, question: str, figure: str):
+    answer = engine.ask(question)
+    assert answer.verdict == "yes", answer.headline
+    assert answer.clarify is None
+    assert quoted_first(answer) == INSIDE
+    assert answer.headline.startswith("Yes. You said ")
+    assert figure in answer.headline
+    assert "within 14 days of joining" in answer.headline
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("I joined 20 days ago, can I cancel and get a full refund?", "20 days"),
+        ("I joined three weeks ago, can I cancel and get a full refund?", "three weeks"),
+        ("I joined more than 14 days ago, can I cancel and get a full refund?", "more than 14"),
+    ],
+)
+def test_days_outside_the_window_get_the_no_side(engine: Engine, question: str, figure: str):
+    answer = engine.ask(question)
+    assert answer.verdict == "no", answer.headline
+    assert answer.clarify is None
+    assert quoted_first(answer) == OUTSIDE
+    assert answer.headline.startswith("No. You said ")
+    assert figure in answer.headline
+
+
+def test_a_figure_in_weeks_is_said_back_with_its_days(engine: Engine):
+    answer = engine.ask("I joined three weeks ago, can I cancel and get a full refund?")
+    assert "You said three weeks (21 days);" in answer.headline
+
+
+def test_the_last_day_is_inside_the_window(engine: Engine):
+    answer = engine.ask("I joined 14 days ago, can I cancel and get a full refund?")
+    assert answer.verdict == "yes", answer.headline
+    assert quoted_first(answer) == INSIDE
+    assert answer.headline == (
+        "Yes. You said 14 days; members who cancel within 14 days of joining get a full refund."
+    )
+
+
+def test_unstated_days_are_asked_for(engine: Engine):
+    answer = engine.ask("Can I cancel my membership and get a full refund?")
+    assert answer.verdict == "depends", answer.headline
+    assert answer.clarify is not None
+    assert answer.clarify.question == "How many days ago did you join?"
+    options = answer.clarify.options
+    assert [(o.label, o.verdict, o.quotes) for o in options] == [
+        ("14 days or fewer", "yes", (INSIDE,)),
+        ("More than 14 days", "no", (OUTSIDE,)),
+    ]
+    assert options[0].headline.startswith("Yes. ")
+    assert options[1].headline.startswith("No. ")
+    # Both sides are quoted, so picking an option needs no second retrieval.
+    assert {INSIDE, OUTSIDE} <= {q.id for q in answer.quotes}
+    chosen = answer.choose(1)
+    assert (chosen.verdict, quoted_first(chosen), chosen.clarify) == ("no", OUTSIDE, None)
+
+
+# --- the card: a situation ----------------------------------------------------------------
+
+CARD = "refund-needs-card"
+
+
+def test_a_returned_card_gets_the_yes_side(engine: Engine):
+    answer = engine.ask("I returned the card, will my refund be paid now?")
+    assert answer.verdict == "yes", answer.headline
+    assert quoted_first(answer) == CARD
+    assert answer.headline == (
+        "Yes. You said you have returned your membership card; "
+        "the refund is paid once the membership card has been returned."
+    )
+
+
+def test_a_kept_card_gets_the_no_side(engine: Engine):
+    answer = engine.ask("I still have the card, will my refund be paid now?")
+    assert answer.verdict == "no", answer.headline
+    assert quoted_first(answer) == CARD
+    assert answer.headline.startswith("No. You said you still have your membership card;")
+
+
+def test_an_unstated_card_is_asked_for(engine: Engine):
+    answer = engine.ask("Will my refund be paid now?")
+    assert answer.verdict == "depends", answer.headline
+    assert answer.clarify is not None
+    assert answer.clarify.question == "Have you returned your membership card?"
+    assert [(o.label, o.verdict) for o in answer.clarify.options] == [
+        ("You have returned your membership card", "yes"),
+        ("You still have your membership card", "no"),
+    ]
+
+
+# --- plain passages are untouched by conditions -----------------------------------------
+
+
+def test_the_risky_transfer_is_a_no(engine: Engine):
+    answer = engine.ask("Should I sign the transfer form before the new member pays the fee?")
+    assert answer.verdict == "no", answer.headline
+    assert quoted_first(answer) == "transfer-form-before-fee"
+    assert answer.clarify is None
+
+
+def test_an_open_question_on_the_window_gets_the_fact(engine: Engine):
+    answer = engine.ask("How long do I have to cancel for a full refund?")
+    assert answer.verdict == "info", answer.headline
+    assert answer.clarify is None
+    assert "14 days" in answer.headline
+
+
+def test_the_policy_answers_without_the_guides_words(engine: Engine):
+    answer = engine.ask("Can I freeze my membership?")
+    assert quoted_first(answer) == "freeze-membership"
+    assert answer.verdict == "yes"
+    assert "AliExpress" not in answer.headline
+
+
+def test_a_corpus_path_is_independent_of_the_checkout(tmp_path: Path):
+    # The fixture loads from any folder: nothing refers back to corpus/.
+    target = tmp_path / "elsewhere"
+    shutil.copytree(POLICY, target)
+    assert load_corpus(target).conditions.variable("card-returned") is not None
+
+
+def test_a_figure_dating_something_else_is_not_taken_as_the_joining_date(engine: Engine):
+    # 20 days dates the card's return, not the joining: the days stay unstated, so ask.
+    answer = engine.ask("The card came back 20 days ago, can I cancel and get a full refund?")
+    assert "You said 20 days" not in answer.headline
+    assert answer.verdict != "no"
