@@ -52,6 +52,8 @@ class Evidence:
     question_similarity: dict[int, float]  # annotated question ordinal -> cosine
     question_analysis: tuple[Analysis, ...]  # one per annotated question
     sentence_similarity: dict[int, float]  # sentence ordinal -> cosine (multi-sentence only)
+    # The risky actions the passage rules on (declared or named by its questions).
+    risks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,8 @@ def compose(
             verdict = "depends"
             if cautious is not None and cautious not in quoted:
                 quoted = [*quoted[: MAX_QUOTES - 1], cautious]
+    elif conditional is None and verdict == "yes" and _unread_risk(analysis, top):
+        verdict = "depends"
 
     if isinstance(conditional, Decided):
         headline = conditional.headline
@@ -318,11 +322,15 @@ def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, int | None]:
         return ("info" if passage.verdict in ("yes", "no") else passage.verdict), None
 
     def closeness(n: int) -> tuple[float, int]:
-        # "Before it arrives" and "once it has arrived" read alike to the model, not to us.
+        # "Before it arrives" and "once it has arrived" read alike to the model, not to us:
+        # an annotated question stating the buyer's situation is closer, the opposite farther.
         theirs = top.question_analysis[n]
+        mine, their_states = dict(analysis.states), dict(theirs.states)
+        shared = [v for v in mine if v in their_states]
         timing = 0.0
-        if theirs.arrived is not None and analysis.arrived is not None:
-            timing = 0.15 if theirs.arrived == analysis.arrived else -0.15
+        if shared:
+            agree = all(mine[v] == their_states[v] for v in shared)
+            timing = 0.15 if agree else -0.15
         # "Should I confirm receipt?" is answered by a question about confirming, not closing.
         same_kind = 0.1 if analysis.kind and theirs.kind == analysis.kind else 0.0
         return (top.question_similarity[n] + timing + same_kind, -n)
@@ -338,6 +346,17 @@ def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, int | None]:
     if verdict in ("yes", "no") and analysis.form == "yesno" and opposite:
         verdict = flip(verdict)
     return verdict, best
+
+
+def _unread_risk(analysis: Analysis, top: Evidence) -> bool:
+    """Fail closed: the passage rules on a risky action, but the question names no action
+    kbqa knows ("can I nix the dispute?" when "nix" is missing from actions.md), so a yes
+    might tell the buyer to do it. It stands only on a near paraphrase of one of the
+    passage's annotated questions."""
+    if not top.risks or analysis.action is not None or not analysis.asks_to_act:
+        return False
+    best = max(top.question_similarity.values(), default=0.0)
+    return best < RISKY_MATCH
 
 
 def _endorses_risk(verdict: str, analysis: Analysis) -> bool:

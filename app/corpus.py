@@ -32,6 +32,8 @@ from markdown_it.token import Token
 from app.conditions import Conditions, Side
 from app.conditions_file import RawSide, check_points, parse_conditions, resolve_side
 from app.errors import CorpusError, CorpusIssue
+from app.lexicon import Lexicon
+from app.lexicon_file import parse_actions
 from app.mdfile import children as _children
 from app.mdfile import close as _close
 from app.mdfile import line as _line
@@ -56,7 +58,15 @@ GLOSSARY_FILE = "glossary.md"
 SCOPE_FILE = "scope.md"
 OUT_OF_SCOPE_FILE = "out-of-scope.md"
 CONDITIONS_FILE = "conditions.md"
-SKIPPED_FILES = {"README.md", GLOSSARY_FILE, SCOPE_FILE, OUT_OF_SCOPE_FILE, CONDITIONS_FILE}
+ACTIONS_FILE = "actions.md"
+SKIPPED_FILES = {
+    "README.md",
+    GLOSSARY_FILE,
+    SCOPE_FILE,
+    OUT_OF_SCOPE_FILE,
+    CONDITIONS_FILE,
+    ACTIONS_FILE,
+}
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELD = re.compile(r"^(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>.*)$", re.DOTALL)
@@ -100,12 +110,16 @@ class Passage:
     # Which questions the sides answer: "action" ("can I cancel?"), "fact" ("do I win
     # automatically?") or "any": a passage answering both kinds says which its sides are for.
     asks: str = "any"
+    # The risky actions (kinds in actions.md) this passage rules on, beyond those its
+    # annotated questions name: the safety guard holds for them whatever the buyer's words.
+    risk: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record["questions"] = [asdict(q) for q in self.questions]
         record["facts"] = [asdict(f) for f in self.facts]
         record["sides"] = [s.to_dict() for s in self.sides]
+        record["risk"] = list(self.risk)
         return record
 
     @classmethod
@@ -122,6 +136,7 @@ class Passage:
             point=record.get("point"),
             sides=tuple(Side.from_dict(s) for s in record.get("sides", ())),
             asks=record.get("asks", "any"),
+            risk=tuple(record.get("risk", ())),
         )
 
 
@@ -176,6 +191,7 @@ class Corpus:
     scope: Scope = field(default_factory=lambda: Scope("", ()))
     out_of_scope: tuple[Topic, ...] = ()
     conditions: Conditions = field(default_factory=Conditions)
+    lexicon: Lexicon = field(default_factory=Lexicon)
 
 
 @dataclass(frozen=True)
@@ -228,6 +244,8 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
 
     conditions, condition_issues = parse_conditions(corpus_dir / CONDITIONS_FILE)
     issues += condition_issues
+    lexicon, lexicon_issues = parse_actions(corpus_dir / ACTIONS_FILE)
+    issues += lexicon_issues
 
     drafts: list[_Draft] = []
     sections: list[str] = []
@@ -240,7 +258,7 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
     passages = []
     points: dict[str, list[tuple[str, int, Side]]] = {}
     for draft in drafts:
-        passage, draft_issues = draft.validate(source, conditions)
+        passage, draft_issues = draft.validate(source, conditions, lexicon)
         issues += draft_issues
         if passage:
             passages.append(passage)
@@ -281,6 +299,7 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
         scope=scope,
         out_of_scope=tuple(topics),
         conditions=conditions,
+        lexicon=lexicon,
     )
 
 
@@ -332,7 +351,7 @@ class _Draft:
     fields: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
     def validate(
-        self, source: str, conditions: Conditions | None = None
+        self, source: str, conditions: Conditions | None = None, lexicon: Lexicon | None = None
     ) -> tuple[Passage | None, list[CorpusIssue]]:
         issues: list[CorpusIssue] = []
 
@@ -414,8 +433,18 @@ class _Draft:
         asks_line, asks = self.fields.get("asks", (self.line, "any"))
         if asks not in ASKS:
             problem(asks_line, f"asks {asks!r} should be one of {', '.join(ASKS)}")
+        risk_line, risk_text = self.fields.get("risk", (self.line, ""))
+        risk = tuple(k.strip() for k in risk_text.split(",") if k.strip())
+        known = (lexicon or Lexicon()).risky_kinds
+        for kind in risk:
+            if kind not in known:
+                problem(
+                    risk_line,
+                    f"risk {kind!r} is not a risky action of actions.md "
+                    f"(known: {', '.join(known) or 'none'})",
+                )
 
-        issues += self._check_directions(questions)
+        issues += self._check_directions(questions, lexicon or Lexicon())
         if issues:
             return None, issues
         return (
@@ -431,11 +460,12 @@ class _Draft:
                 point=(point or self.id) if sides else None,
                 sides=tuple(sides),
                 asks=asks,
+                risk=risk,
             ),
             [],
         )
 
-    def _check_directions(self, questions: list[Question]) -> list[CorpusIssue]:
+    def _check_directions(self, questions: list[Question], lexicon: Lexicon) -> list[CorpusIssue]:
         """Untagged questions share the passage's verdict, so they must ask the same way round.
 
         "Should I close…?" and "Should I keep it open…?" cannot both be answered "no".
@@ -445,7 +475,7 @@ class _Draft:
             return []
         directions = {}
         for question in questions:
-            reading = analyze(question.text)
+            reading = analyze(question.text, lexicon)
             if question.verdict is None and reading.form != "open":
                 directions.setdefault(reading.polarity or 1, question.text)
         if len(directions) < 2:
@@ -534,7 +564,7 @@ def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
         if key in draft.fields:
             issues.append(CorpusIssue(draft.path, line, f"field '{key}' given twice"))
             continue
-        if key in ("verdict", "rule", "point", "asks"):
+        if key in ("verdict", "rule", "point", "asks", "risk"):
             draft.fields[key] = (line, value.lower() if key == "verdict" else value)
         elif key in ("questions", "facts", "when"):
             nested = [

@@ -183,6 +183,7 @@ class Engine:
                 hit=hit,
                 question_similarity=retriever.similarities(query, hit.position, "question"),
                 question_analysis=retriever.question_analysis[hit.passage.id],
+                risks=retriever.risks[hit.passage.id],
                 sentence_similarity=retriever.similarities(query, hit.position, "sentence"),
             )
 

@@ -25,7 +25,6 @@ from app.compose import Answer
 from app.engine import Engine
 from app.evalset import Item, load_items, load_sets
 from app.index import CALIBRATION, Index
-from app.question import analyze
 from app.retrieve import Hit, Query, Settings
 from app.text import mentions_amount
 
@@ -60,6 +59,7 @@ class Outcome:
     answer: Answer
     rank: int | None  # 1-based rank of the first expected passage in the ranking
     baseline: str | None = None  # the nearest annotated question's verdict; None: not measured
+    polarity: int | None = None  # the question's direction as the engine read it (+1: do it)
 
     @property
     def hit1(self) -> bool:
@@ -81,7 +81,7 @@ class Outcome:
     @property
     def risky(self) -> bool:
         """A dangerous answer that tells the buyer to close, cancel, confirm or accept."""
-        return self.dangerous and _tells_to_act(self.item.q, self.answer.verdict)
+        return self.dangerous and _tells_to_act(self.polarity, self.answer.verdict)
 
     @property
     def baseline_dangerous(self) -> bool:
@@ -89,7 +89,7 @@ class Outcome:
 
     @property
     def baseline_risky(self) -> bool:
-        return self.baseline_dangerous and _tells_to_act(self.item.q, str(self.baseline))
+        return self.baseline_dangerous and _tells_to_act(self.polarity, str(self.baseline))
 
     @property
     def clarified(self) -> bool:
@@ -115,8 +115,7 @@ def _opposite(verdict: str, expected: str) -> bool:
     return {verdict, expected} == {"yes", "no"}
 
 
-def _tells_to_act(question: str, verdict: str) -> bool:
-    polarity = analyze(question).polarity
+def _tells_to_act(polarity: int | None, verdict: str) -> bool:
     return polarity is not None and (verdict == "yes") == (polarity > 0)
 
 
@@ -164,7 +163,8 @@ def run(
         query = (cache or {}).get(item.q) or engine.prepare(item.q)
         answer, ranking = engine.ask_with_hits(item.q, settings=settings, query=query)
         baseline = "not_covered" if answer.verdict == "not_covered" else nearest.verdict(query)
-        outcomes.append(Outcome(item, answer, _rank(ranking, item.passages), baseline))
+        rank = _rank(ranking, item.passages)
+        outcomes.append(Outcome(item, answer, rank, baseline, query.analysis.polarity))
     return outcomes
 
 
@@ -376,7 +376,8 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
             answer, ranking = engine.ask_with_hits(
                 item.q, settings=open_settings, query=cache[item.q]
             )
-            outcome = Outcome(item, answer, _rank(ranking, item.passages))
+            polarity = cache[item.q].analysis.polarity
+            outcome = Outcome(item, answer, _rank(ranking, item.passages), None, polarity)
             rows.append((outcome, ranking[0], nearest[item.q]))
         for margin in OUT_OF_SCOPE_MARGINS:
             for threshold in THRESHOLDS:

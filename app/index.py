@@ -8,6 +8,7 @@ An index folder holds::
     glossary.json   the corpus glossary, for matching and for notes beside quotes
     scope.json      what the guide covers and example questions
     conditions.json the variables conditional passages use, and the words to read them
+    actions.json    the buyer actions the guide rules on (which are risky) and their words
     out-of-scope.*  questions the guide does not answer, and their embeddings
     calibration.json  fusion weight, refusal threshold and bands (kbqa eval --calibrate)
     dense.faiss     normalised embeddings: exact inner product, or IVF for large corpora
@@ -53,6 +54,7 @@ from app.corpus import (
 )
 from app.embed import Embedder
 from app.errors import IndexProblem
+from app.lexicon import Lexicon
 from app.text import canonicalize, compile_replacements, split_sentences
 
 INDEX_FORMAT = 1
@@ -62,6 +64,7 @@ VECTORS = "vectors.json"
 GLOSSARY = "glossary.json"
 SCOPE = "scope.json"
 CONDITIONS = "conditions.json"
+ACTIONS = "actions.json"
 OUT_OF_SCOPE = "out-of-scope.json"
 OUT_OF_SCOPE_DENSE = "out-of-scope.faiss"
 # Written by `kbqa eval --calibrate`, not by the build; a rebuild carries it over.
@@ -104,6 +107,7 @@ class Index:
     out_of_scope_dense: faiss.Index | None = None
     out_of_scope_names: tuple[tuple[str, str], ...] = ()  # (topic id, name)
     conditions: Conditions = field(default_factory=Conditions)
+    lexicon: Lexicon = field(default_factory=Lexicon)
 
     @property
     def version(self) -> str:
@@ -288,6 +292,9 @@ def _read_index(index_dir: Path) -> Index:
             if CONDITIONS in files
             else Conditions()
         )
+        lexicon = (
+            Lexicon.from_dict(_read_json(index_dir / ACTIONS)) if ACTIONS in files else Lexicon()
+        )
     except (TypeError, KeyError) as err:
         raise IndexProblem(
             f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
@@ -321,6 +328,7 @@ def _read_index(index_dir: Path) -> Index:
         oos_dense,
         names,
         conditions,
+        lexicon,
     )
 
 
@@ -412,6 +420,7 @@ def _write_index(
     _write_json(folder / GLOSSARY, [g.to_dict() for g in corpus.glossary])
     _write_json(folder / SCOPE, corpus.scope.to_dict())
     _write_json(folder / CONDITIONS, corpus.conditions.to_dict())
+    _write_json(folder / ACTIONS, corpus.lexicon.to_dict())
     manifest = {
         "format": INDEX_FORMAT,
         "kbqa_version": __version__,
@@ -441,6 +450,7 @@ def _write_index(
                 OUT_OF_SCOPE,
                 OUT_OF_SCOPE_DENSE,
                 CONDITIONS,
+                ACTIONS,
             )
         },
     }

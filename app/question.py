@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from app.lexicon import Lexicon, compiled
+
 _WH = (
     "what",
     "whats",
@@ -70,29 +72,6 @@ _AUX = (
 # "should I …", "is it …", "do I have to …": an auxiliary followed by a subject.
 _SUBJECT = ("i", "it", "we", "you", "this", "that", "there", "the", "my", "he", "she", "they")
 
-# Buyer actions that end the protection: +1. Their opposites: -1.
-_RISKY = re.compile(
-    r"\b(?:close[sd]?|closing|cancel(?:l?ed|l?ing|s)?|withdraw(?:n|ing|s)?|drop(?:ped|ping)?"
-    r"|end(?:ed|ing)?|finish(?:ed|ing)?|give up|giving up|retract|abandon"
-    r"|confirm(?:ed|ing|s)?|mark(?:ed|ing)? (?:\w+ ){0,3}as (?:received|delivered)"
-    r"|accept(?:ed|ing|s)?|agree(?:d|ing|s)?|go along|settle|take (?:the|his|her|their|a) "
-    r"(?:offer|deal|money|refund|coupon|discount)|release (?:the )?(?:money|payment)"
-    r"|pay (?:\w+ ){0,4}?(?:directly|outside|by bank|bank transfer|western union|wire|straight))\b"
-)
-_KEEP = re.compile(
-    r"\b(?:keep(?:ing)? (?:\w+ ){0,3}(?:open|going|active|alive)|keep(?:ing)? (?:the|my|this) "
-    r"(?:dispute|claim|case)|leav(?:e|ing) (?:\w+ ){0,3}open|wait(?:ed|ing)?|ignor(?:e|ed|ing)"
-    r"|refus(?:e|ed|ing)|declin(?:e|ed|ing)|reject(?:ed|ing)?|escalat(?:e|ed|ing)|hold out"
-    r"|continu(?:e|ing) (?:the|my|with)|stick with|fight(?:ing)?|say no)\b"
-)
-_BAD = re.compile(
-    r"\b(?:scam(?:s|med|ming)?|fraud(?:ulent)?|trick(?:s|ing|ed)?|lie|lies|lying|cheat(?:s|ing)?"
-    r"|deceiv(?:e|ing)|risk(?:y|s|ing)?|dangerous|unsafe|mistake|bad idea|lose|losing|lost my"
-    r"|forbidden|prohibited"
-    r"|too late|suspicious|stall(?:ing)?|red flag|wrong (?:to|move|decision)|regret|shady|fishy"
-    r"|sketchy|bad sign"
-    r"|warning sign|worried|worry)\b"
-)
 # Asked about the seller, refusing is the opposite of having to: "can he just refuse?"
 _SELLER_REFUSES = re.compile(
     r"\b(?:he|she|they|seller|store|shop)\s+(?:just |simply |really |even )?(?:refuse|reject"
@@ -103,8 +82,6 @@ _NOT_BUYER = re.compile(
     r"\b(?:seller|sellers|he|she|they|store|shop|vendor|aliexpress|admin|administration|dispute"
     r"|order|parcel|package|case|claim|it|was|is|been|got|gets|be|were|are|being)\s+(?:\w+\s+)?$"
 )
-# Agreeing to extend buyer protection keeps the guarantees: it is not the risky kind of accept.
-_SAFE_AGREEMENT = re.compile(r"^(?:agree|accept)\w*\s+(?:\w+\s+){0,3}?(?:extend|extension|prolong)")
 _ASKING = re.compile(
     r"\b(?:should|shall|can|could|do|does|is|are|will|would|must|may|am)\s+(?:i|we|it|this|that"
     r"|aliexpress|the seller|seller|he|she|they|you)\b"
@@ -133,30 +110,16 @@ _TAG = re.compile(
     r"(?:^|[,;:.!-]|\s)\s*(?:(?:is|would) (?:that|it|this) (?:be )?)?(?:ok|okay|alright|all right"
     r"|fine|safe|good idea|a good idea|smart|wise)\s*\?+\s*$"
 )
+# The buyer asks whether to do something: "should I …", "can we …", "is it ok to …".
+_ASKS_TO_ACT = re.compile(
+    r"\b(?:should|shall|can|could|may|must|do|would) (?:n't )?(?:i|we)\b"
+    r"(?! (?:still |also |even |really |ever )?(?:get|receive|have|lose|win))"
+    r"|\b(?:ok|okay|alright|all right|fine|safe|wise|smart|better|good idea) (?:to|if (?:i|we))\b"
+    r"|\b(?:i|we) (?:want|plan|intend|am going|'m going) to\b"
+)
 _CONTEXT_ACTOR = re.compile(
     r"(?:\b(?:to|i|i'll|i'd|me|if i|should i|can i|says?|said|suggests?|suggested)\s+"
     r"|\bclick(?:ing)?\s+(?:on\s+)?(?:the\s+)?['\"]?)$"
-)
-
-
-# Whether the item is in the buyer's hands: the guide's answers turn on it ("confirm receipt
-# only once it has arrived"), and embeddings barely tell "before" from "after".
-_NOT_ARRIVED = re.compile(
-    r"\b(?:before (?:it|the \w+|my \w+|they|you|i) (?:\w+ )?(?:arrive|arrives|come|comes|get)"
-    r"|early|in advance|(?:has|have|had|did|does|is)(?:n't| not| never)? (?:yet )?(?:arrived|come|"
-    r"received)(?= yet)|(?:not|never|n't) (?:yet )?(?:arrived|arrive|come|came|received|get|got)"
-    r"|still (?:on (?:the|its) way|in transit|not here)|nothing (?:has )?(?:arrived|came|come)"
-    r"|not here yet|yet to arrive"
-    r"|before (?:i|i've|i have) (?:\w+ )?(?:check|checked|inspect|inspected|test|tested|open"
-    r"|opened|use|used|tried))\b"
-)
-_ARRIVED = re.compile(
-    r"\b(?:once (?:it|the \w+|my \w+) (?:has )?(?:arrived|arrives|came|comes)"
-    r"|after (?:it|the \w+|my \w+) (?:has )?(?:arrived|came)|(?:has|have) (?:finally )?"
-    r"(?:arrived|come)|(?:it|item|parcel|package|order) (?:finally )?(?:arrived|came)"
-    r"|i (?:got|received|have) (?:it|the item|my \w+)|it works|checked|inspected|tested"
-    r"|(?:is|was) (?:now )?(?:here|sitting|in my)|showed up|turned up|came today|arrived today"
-    r"|(?:finally|just) (?:came|arrived|got))\b"
 )
 
 
@@ -167,8 +130,12 @@ class Analysis:
     polarity: int | None  # action x judgement x negation
     asks_amount: bool  # the buyer wants a number: days, percent, amount
     choice: bool  # "close it or keep it open?": asks between opposite actions
-    arrived: int | None = None  # +1 the item is in hand, -1 not yet, None: not said
-    kind: str | None = None  # what the action risks: "close", "confirm", "accept" or "pay"
+    kind: str | None = None  # the action's kind in the lexicon: "close", "confirm"…
+    # The situations it states, (variable, value), filled in by the retriever from the
+    # corpus's conditions: "before it arrives" and "once it has arrived" read alike to
+    # the model, not to us.
+    states: tuple[tuple[str, str], ...] = ()
+    asks_to_act: bool = False  # "should I…", "is it ok to…": whether the buyer should do a thing
 
 
 def _clean(text: str) -> str:
@@ -224,29 +191,18 @@ def _question_clause(text: str) -> tuple[str, str, str]:
 class _Action(NamedTuple):
     position: int
     sign: int  # +1 risky, -1 its opposite
-    kind: str | None  # "close", "confirm", "accept" or "pay": what is risked
+    kind: str | None  # the lexicon's action kind ("close", "confirm"…); None when not risky
 
 
-def _kind(words: str) -> str | None:
-    if re.match(r"confirm|mark|release", words):
-        return "confirm"
-    if re.match(r"accept|agree|go along|settle|take|ignor|refus|declin|reject|say no", words):
-        return "accept"
-    if words.startswith("pay"):
-        return "pay"
-    if words.startswith("wait"):
-        return None  # waiting can stand against closing or against confirming
-    return "close"
-
-
-def _buyer_actions(text: str) -> list[_Action]:
+def _buyer_actions(text: str, lexicon: Lexicon) -> list[_Action]:
     """The actions in text that the buyer would take, in order."""
-    found = [
-        _Action(m.start(), +1, _kind(m.group(0)))
-        for m in _RISKY.finditer(text)
-        if not _SAFE_AGREEMENT.match(text[m.start() :])
-    ]
-    found += [_Action(m.start(), -1, _kind(m.group(0))) for m in _KEEP.finditer(text)]
+    patterns = compiled(lexicon)
+    found = []
+    for pattern, sign in ((patterns.does, +1), (patterns.undoes, -1)):
+        for m in pattern.finditer(text) if pattern else ():
+            if sign > 0 and patterns.safe and patterns.safe.match(text[m.start() :]):
+                continue  # "agree to extend protection" keeps the guarantees
+            found.append(_Action(m.start(), sign, patterns.kinds[m.lastgroup or ""]))
     return sorted(
         a
         for a in found
@@ -254,13 +210,13 @@ def _buyer_actions(text: str) -> list[_Action]:
     )
 
 
-def _first_action(text: str) -> _Action | None:
+def _first_action(text: str, lexicon: Lexicon) -> _Action | None:
     """The first buyer action named in text, if it is what the text asks about.
 
     "Does the seller get paid when I confirm?" asks about getting paid: an action after
     another verb of the clause is only its circumstance.
     """
-    found = _buyer_actions(text)
+    found = _buyer_actions(text, lexicon)
     if not found:
         return None
     other = _OWN_VERB.search(text)
@@ -269,28 +225,40 @@ def _first_action(text: str) -> _Action | None:
     return found[0]
 
 
-def _context_action(context: str) -> _Action | None:
+def _context_action(context: str, lexicon: Lexicon) -> _Action | None:
     """The last action the buyer is asked or wants to take in the context ("asks me to close")."""
-    asked = [a for a in _buyer_actions(context) if _CONTEXT_ACTOR.search(context[: a.position])]
+    asked = [
+        a for a in _buyer_actions(context, lexicon) if _CONTEXT_ACTOR.search(context[: a.position])
+    ]
     return asked[-1] if asked else None
 
 
-def analyze(question: str) -> Analysis:
+def analyze(question: str, lexicon: Lexicon) -> Analysis:
+    """How ``question`` asks, reading actions and judgements with the corpus's ``lexicon``
+    (a corpus without one names no actions: every verdict is taken as written)."""
     text = _clean(question)
     context, clause, form = _question_clause(text)
-    found = _first_action(clause)
+    found = _first_action(clause, lexicon)
     source = clause
     if found is None and not _OWN_VERB.search(clause):
         # "The seller wants me to close the dispute. Should I?": the clause asks about the
         # action named just before it.
-        found = _context_action(context)
+        found = _context_action(context, lexicon)
         source = context
     action = found.sign if found else None
     negated = found is not None and bool(_NEGATION.search(source[: found.position]))
-    judged_bad = bool(_BAD.search(clause)) or (
+    bad = compiled(lexicon).bad
+    judged_bad = bool(bad and bad.search(clause)) or (
         action is None and bool(_SELLER_REFUSES.search(clause))
     )
-    choice = bool(re.search(r"\bor\b", clause) and _RISKY.search(clause) and _KEEP.search(clause))
+    patterns = compiled(lexicon)
+    choice = bool(
+        re.search(r"\bor\b", clause)
+        and patterns.does
+        and patterns.does.search(clause)
+        and patterns.undoes
+        and patterns.undoes.search(clause)
+    )
 
     polarity = None
     if action is not None:
@@ -303,6 +271,6 @@ def analyze(question: str) -> Analysis:
         polarity=polarity,
         asks_amount=bool(_AMOUNT.search(text)),
         choice=choice,
-        arrived=-1 if _NOT_ARRIVED.search(text) else (1 if _ARRIVED.search(text) else None),
         kind=found.kind if found else None,
+        asks_to_act=bool(_ASKS_TO_ACT.search(clause)),
     )

@@ -17,7 +17,7 @@ import copy
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -122,7 +122,14 @@ class Retriever:
         self.replacements = compile_replacements((g.term, g.meaning) for g in index.glossary)
         self.bm25 = BM25([self._document_tokens(p) for p in index.passages])
         self.question_analysis = {
-            p.id: tuple(analyze(q.text) for q in p.questions) for p in index.passages
+            p.id: tuple(self._analyze(q.text)[0] for q in p.questions) for p in index.passages
+        }
+        # The risky actions each passage rules on: declared, or named by its questions.
+        risky = set(index.lexicon.risky_kinds)
+        self.risks: dict[str, frozenset[str]] = {
+            p.id: frozenset(p.risk)
+            | {a.kind for a in self.question_analysis[p.id] if a.kind in risky}
+            for p in index.passages
         }
         # The passages answering each conditional point, in corpus order.
         self.points: dict[str, tuple[int, ...]] = {}
@@ -157,8 +164,14 @@ class Retriever:
         corrected = self.speller.correct(question)
         canonical = canonicalize(corrected, self.replacements)
         vector = self.embedder.encode([canonical])[0]
-        situation = read_situation(corrected, self.index.conditions)
-        return Query(question, corrected, canonical, vector, analyze(corrected), situation)
+        analysis, situation = self._analyze(corrected)
+        return Query(question, corrected, canonical, vector, analysis, situation)
+
+    def _analyze(self, text: str) -> tuple[Analysis, Situation]:
+        """How a question asks, with the situations it states folded in."""
+        situation = read_situation(text, self.index.conditions)
+        states = tuple(sorted(situation.values.items()))
+        return replace(analyze(text, self.index.lexicon), states=states), situation
 
     def retrieve(self, question: str | Query) -> list[Hit]:
         query = question if isinstance(question, Query) else self.prepare(question)

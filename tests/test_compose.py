@@ -34,7 +34,7 @@ def evidence(passage_id: str, score: float, question_sims=(), sentence_sims=()) 
     return Evidence(
         hit=hit,
         question_similarity=dict(enumerate(question_sims or [0.5] * len(passage.questions))),
-        question_analysis=tuple(analyze(q.text) for q in passage.questions),
+        question_analysis=tuple(analyze(q.text, CORPUS.lexicon) for q in passage.questions),
         sentence_similarity=dict(enumerate(sentence_sims)),
     )
 
@@ -42,7 +42,7 @@ def evidence(passage_id: str, score: float, question_sims=(), sentence_sims=()) 
 def answer(question: str, *items: Evidence, out_of_scope: float = -1.0):
     return compose(
         question,
-        analyze(question),
+        analyze(question, CORPUS.lexicon),
         list(items),
         SETTINGS,
         CORPUS.glossary,
@@ -88,6 +88,22 @@ def test_tagged_question_answers_with_its_own_verdict():
         "Can I still appeal after a month?", evidence("appeal-window", 0.9, [0.3, 0.5, 0.95])
     )
     assert result.verdict == "no"
+
+
+def test_a_yes_from_a_risky_passage_needs_a_known_action_or_a_near_paraphrase():
+    # "nix" is in no actions.md: the question names no action kbqa knows, yet it asks
+    # whether to do something, on a passage that rules on closing. Fail closed.
+    from dataclasses import replace
+
+    base = evidence("dispute-protects", 0.9, [0.2, 0.2, 0.6])
+    risky = replace(base, risks=frozenset({"close"}))
+    question = "Should I nix the dispute, does it protect me?"
+    assert answer(question, base).verdict == "yes"
+    assert answer(question, risky).verdict == "depends"
+    near = replace(risky, question_similarity={0: 0.2, 1: 0.2, 2: 0.9})
+    assert answer(question, near).verdict == "yes"
+    # A fact question ("do I get…") does not ask whether to act: its yes stands.
+    assert answer("Does a dispute protect me, do I get covered?", risky).verdict == "yes"
 
 
 def test_below_threshold_is_not_covered():

@@ -70,6 +70,23 @@ LONG = " ".join(["word"] * 125) + "."
 BAD_CORPORA = [
     pytest.param(
         "a.md",
+        "- verdict: no\n",
+        "- verdict: no\n- risk: ship\n",
+        [
+            "a.md:20: passage 'keep-open-until-paid': risk 'ship' is not a risky action of "
+            "actions.md (known: close, confirm)"
+        ],
+        id="unknown-risk",
+    ),
+    pytest.param(
+        "actions.md",
+        "- risky: yes\n- does: confirm*",
+        "- risky: maybe\n- does: confirm*",
+        ["actions.md:11: action 'confirm': risky must be yes or no"],
+        id="risky-yes-or-no",
+    ),
+    pytest.param(
+        "a.md",
         "- verdict: no",
         "- verdict: nope",
         ["a.md:19: passage 'keep-open-until-paid': unknown verdict 'nope'"],

@@ -153,13 +153,14 @@ def outcome(
     q: str = "How long does the seller have?",
     quoted: str = "p",
     clarify: Clarify | None = None,
+    polarity: int | None = None,
 ) -> Outcome:
     why = Why("question", "t", 0.9, 0.5, 1, 1)
     quotes = () if verdict == "not_covered" else (Quote(quoted, "s", "t", "t", 0.9, why),)
     answer = Answer(q, verdict, "h", quotes, Confidence("high", 0.9), (), clarify)
     passages = () if expected == "not_covered" else ("p",)
     item = Item(id=f"i{next(IDS)}", q=q, verdict=expected, passages=passages, kind=kind)
-    return Outcome(item, answer, 1 if passages else None, baseline)
+    return Outcome(item, answer, 1 if passages else None, baseline, polarity)
 
 
 IDS = itertools.count(1)
@@ -188,12 +189,13 @@ def test_an_unmeasured_baseline_and_empty_shares_are_not_applicable():
 
 
 def test_every_yes_no_opposite_counts_and_risky_ones_are_counted_apart():
-    close = "Should I close the dispute?"
+    close = {"q": "Should I close the dispute?", "polarity": 1}  # as the engine reads it
+    keep = {"q": "Should I keep the dispute open?", "polarity": -1}
     rows = [
-        outcome("yes", "no", baseline="yes", q=close),  # tells the buyer to close: risky
-        outcome("no", "yes", baseline="no", q="Should I keep the dispute open?"),  # risky too
+        outcome("yes", "no", baseline="yes", **close),  # tells the buyer to close: risky
+        outcome("no", "yes", baseline="no", **keep),  # risky too
         outcome("no", "yes", baseline="yes"),  # opposite, but no action: harmful, not risky
-        outcome("depends", "no", baseline="yes", q=close),  # cautious: not an opposite
+        outcome("depends", "no", baseline="yes", **close),  # cautious: not an opposite
         outcome("info", "yes", baseline="no"),
     ]
     m = metrics(rows)

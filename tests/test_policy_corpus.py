@@ -199,3 +199,15 @@ def test_a_figure_dating_something_else_is_not_taken_as_the_joining_date(engine:
     answer = engine.ask("The card came back 20 days ago, can I cancel and get a full refund?")
     assert "You said 20 days" not in answer.headline
     assert answer.verdict != "no"
+
+
+def test_the_policys_own_action_words_set_the_direction(engine: Engine):
+    # "hold off" undoes signing in this corpus's actions.md: asked that way round, yes.
+    answer = engine.ask("Should I hold off on signing the transfer form until the fee is paid?")
+    assert answer.verdict == "yes", answer.headline
+    assert quoted_first(answer) == "transfer-form-before-fee"
+
+
+def test_judging_the_risky_action_bad_flips_it(engine: Engine):
+    answer = engine.ask("Would it be a mistake to sign the transfer form before the fee is paid?")
+    assert answer.verdict == "yes", answer.headline

@@ -1,4 +1,8 @@
-"""Reading questions: form, polarity, timing; cases in tests/cases/analysis.yaml."""
+"""Reading questions: form, polarity, arrival; cases in tests/cases/analysis.yaml.
+
+Actions and judgements come from the repo corpus's actions.md, arrival from its
+conditions.md (the item-arrived situation), as the engine reads them.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,37 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.conditions_file import parse_conditions
+from app.lexicon_file import parse_actions
 from app.question import analyze
+from app.situation import read_situation
+from tests.conftest import REPO
 
+LEXICON, _ = parse_actions(REPO / "corpus" / "actions.md")
+CONDITIONS, _ = parse_conditions(REPO / "corpus" / "conditions.md")
+ARRIVED = {1: "yes", -1: "no", None: None}
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "analysis.yaml").read_text())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["q"][:60] for c in CASES])
 def test_analysis(case):
-    reading = analyze(case["q"])
+    reading = analyze(case["q"], LEXICON)
     assert reading.form == case["form"]
     if "polarity" in case:
         assert reading.polarity == case["polarity"]
-    assert reading.arrived == case.get("arrived")
+    arrived = read_situation(case["q"], CONDITIONS).values.get("item-arrived")
+    assert arrived == ARRIVED[case.get("arrived")]
     assert reading.asks_amount == case.get("asks_amount", False)
     assert reading.choice == case.get("choice", False)
 
 
 def test_analysis_is_deterministic():
     question = "Is it safe to cancel the dispute if the seller promises PayPal?"
-    assert analyze(question) == analyze(question)
+    assert analyze(question, LEXICON) == analyze(question, LEXICON)
+
+
+def test_a_corpus_without_actions_reads_no_action():
+    from app.lexicon import Lexicon
+
+    reading = analyze("Should I close the dispute?", Lexicon())
+    assert (reading.form, reading.action, reading.polarity) == ("yesno", None, None)
