@@ -42,6 +42,9 @@ MAX_QUOTES = 3
 MAX_RELATED = 3
 # Below high confidence, a "yes, close it" must rest on an annotated question this close.
 RISKY_MATCH = 0.75
+# How much nearer the question another sentence must be to be highlighted instead of the
+# sentence the annotation names as the passage's answer.
+HIGHLIGHT_PRIOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ def compose(
         verdict = conditional.verdict
         first = by_id[conditional.passage]
         quoted = _unique([first, *quoted])
+
     elif isinstance(conditional, Ask):
         verdict = "depends"
         clarify = Clarify(
@@ -253,18 +257,21 @@ def _conditional(
     """
     for n, e in enumerate(quoted):
         passage = e.hit.passage
-        if not passage.point:
+        point = points.get(passage.point or "", ())
+        sides = [SideOf(p.hit.passage.id, s) for p in point for s in p.hit.passage.sides]
+        if not sides:
             continue
-        variable = conditions.variable(passage.sides[0].condition.variable)
+        variable = conditions.variable(sides[0].side.condition.variable)
         if n > 0 and (variable is None or situation.stated(variable) is None):
             continue
         _, matched = _verdict(analysis, e)
         matched_verdict = None
         if matched is not None:
             matched_verdict = passage.questions[matched].verdict or passage.verdict
-        point = points.get(passage.point, (e,))
-        sides = [SideOf(p.hit.passage.id, s) for p in point for s in p.hit.passage.sides]
-        decision = decide(analysis, situation, sides, conditions, matched_verdict, passage.asks)
+        # A passage referring to a point asks the questions its sides' passage asks.
+        definer = next(p.hit.passage for p in point if p.hit.passage.sides)
+        asks = passage.asks if passage.sides or passage.asks != "any" else definer.asks
+        decision = decide(analysis, situation, sides, conditions, matched_verdict, asks)
         if decision is not None:
             return decision, point
     return None, ()
@@ -399,6 +406,8 @@ def _quote(e: Evidence, analysis: Analysis, glossary: tuple[GlossaryEntry, ...])
 
         def weight(n: int) -> tuple[float, int]:
             bonus = 0.05 if analysis.asks_amount and re.search(r"\d", sentences[n]) else 0.0
+            if sentences[n] == passage.highlight:
+                bonus += HIGHLIGHT_PRIOR  # the annotator's answering sentence
             return (e.sentence_similarity.get(n, -1.0) + bonus, -n)
 
         highlight = sentences[max(range(len(sentences)), key=weight)]

@@ -113,6 +113,9 @@ class Passage:
     # The risky actions (kinds in actions.md) this passage rules on, beyond those its
     # annotated questions name: the safety guard holds for them whatever the buyer's words.
     risk: tuple[str, ...] = ()
+    # The sentence of the quote that answers the passage's point, when the one nearest a
+    # question may be a lead-in ("There are cases when dispute You can cancel.").
+    highlight: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
@@ -137,6 +140,7 @@ class Passage:
             sides=tuple(Side.from_dict(s) for s in record.get("sides", ())),
             asks=record.get("asks", "any"),
             risk=tuple(record.get("risk", ())),
+            highlight=record.get("highlight"),
         )
 
 
@@ -269,6 +273,17 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
                 )
     issues += _duplicate_ids(drafts)
     issues += check_points(points, conditions)
+    for draft in drafts:
+        point_line, point = draft.fields.get("point", (draft.line, None))
+        if point is not None and point not in points:
+            issues.append(
+                CorpusIssue(
+                    draft.path,
+                    point_line,
+                    f"passage '{draft.id}': point {point!r} has no sides: add a 'when' list "
+                    "here or to another passage of the point",
+                )
+            )
 
     glossary: list[GlossaryEntry] = []
     glossary_path = corpus_dir / GLOSSARY_FILE
@@ -428,11 +443,14 @@ class _Draft:
         point_line, point = self.fields.get("point", (self.line, None))
         if point is not None and not _ID.match(point):
             problem(point_line, f"point {point!r} must be a lower-case slug")
-        if point is not None and not sides:
-            problem(point_line, "a 'point' needs its sides: add a 'when' list")
         asks_line, asks = self.fields.get("asks", (self.line, "any"))
         if asks not in ASKS:
             problem(asks_line, f"asks {asks!r} should be one of {', '.join(ASKS)}")
+        highlight_line, highlight = self.fields.get("highlight", (self.line, None))
+        if highlight is not None:
+            highlight = normalize_ws(highlight)
+            if self.text is not None and highlight not in split_sentences(self.text):
+                problem(highlight_line, f"highlight {highlight!r} is not a sentence of the quote")
         risk_line, risk_text = self.fields.get("risk", (self.line, ""))
         risk = tuple(k.strip() for k in risk_text.split(",") if k.strip())
         known = (lexicon or Lexicon()).risky_kinds
@@ -457,10 +475,12 @@ class _Draft:
                 questions=tuple(questions),
                 facts=tuple(facts),
                 source=f"{Path(self.path).name}:{self.line}",
-                point=(point or self.id) if sides else None,
+                # A point without sides of its own refers to one other passages answer.
+                point=point or (self.id if sides else None),
                 sides=tuple(sides),
                 asks=asks,
                 risk=risk,
+                highlight=highlight,
             ),
             [],
         )
@@ -564,7 +584,7 @@ def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
         if key in draft.fields:
             issues.append(CorpusIssue(draft.path, line, f"field '{key}' given twice"))
             continue
-        if key in ("verdict", "rule", "point", "asks", "risk"):
+        if key in ("verdict", "rule", "point", "asks", "risk", "highlight"):
             draft.fields[key] = (line, value.lower() if key == "verdict" else value)
         elif key in ("questions", "facts", "when"):
             nested = [

@@ -71,6 +71,16 @@ BAD_CORPORA = [
     pytest.param(
         "a.md",
         "- verdict: no\n",
+        "- verdict: no\n- highlight: Do not close the dispute.\n",
+        [
+            "a.md:20: passage 'keep-open-until-paid': highlight 'Do not close the dispute.' is "
+            "not a sentence of the quote"
+        ],
+        id="highlight-not-a-sentence",
+    ),
+    pytest.param(
+        "a.md",
+        "- verdict: no\n",
         "- verdict: no\n- risk: ship\n",
         [
             "a.md:20: passage 'keep-open-until-paid': risk 'ship' is not a risky action of "
