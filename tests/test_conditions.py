@@ -280,7 +280,7 @@ def test_a_point_without_sides_is_refused(corpus_dir: Path):
     (corpus_dir / "b.md").write_text(text, encoding="utf-8")
     [(path, line, message)] = issues_of(corpus_dir)
     assert (path, line) == ("b.md", POINT_LINE)
-    assert "a 'point' needs its sides: add a 'when' list" in message
+    assert "point 'appeal-window' has no sides: add a 'when' list" in message
 
 
 def test_sides_without_conditions_md_name_the_fix(corpus_dir: Path):
@@ -307,3 +307,24 @@ def test_a_conditions_file_without_wording_is_refused(corpus_dir: Path):
     assert [(p, m) for p, _, m in found] == [
         ("conditions.md", "'# Wording' table lacks said, <=, <, >=, >")
     ]
+
+
+def test_a_passage_may_refer_to_a_point_other_passages_answer(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days: appeals are open for 15 days",
+        "`no` days-since-closed > 15 days: appeals are open for only 15 days",
+    )
+    a_md = corpus_dir / "a.md"
+    text = a_md.read_text(encoding="utf-8")
+    a_md.write_text(
+        text.replace(
+            "- rule: A dispute protects you.\n",
+            "- rule: A dispute protects you.\n- point: appeal-window\n",
+        ),
+        encoding="utf-8",
+    )
+    passages = {p.id: p for p in load_corpus(corpus_dir).passages}
+    referrer = passages["dispute-protects"]
+    assert (referrer.point, referrer.sides) == ("appeal-window", ())
+    assert len(passages["appeal-window"].sides) == 2
