@@ -120,8 +120,8 @@ def decide(
 
 def _figure(said: str, days: float | str) -> str:
     """The buyer's figure as they said it, with the days it counts as when not in days."""
-    if re.search(r"\bdays?\b", said) or not isinstance(days, float):
-        return said
+    if re.search(r"\bdays?\b", said) or not isinstance(days, float) or days >= 365:
+        return said  # "never replies" counts as forever, not as a number of days
     return f"{said} ({days:g} day{'' if days == 1 else 's'})"
 
 

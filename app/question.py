@@ -182,7 +182,10 @@ def _question_clause(text: str) -> tuple[str, str, str]:
     if tag and tag.start() > 0:
         return before + last[: tag.start()], last[tag.start() :], "yesno"
     # "ok to close the dispute?", "safe to confirm receipt?": a yes/no question without its verb.
-    ok = r"^\s*(?:ok|okay|alright|all right|safe|fine|better|worth)\b"
+    ok = (
+        r"^\s*(?:ok|okay|alright|all right|safe|fine|better|worth|too late|too early"
+        r"|still (?:possible|ok|okay|time)|possible|allowed|able)\b"
+    )
     if last.rstrip().endswith("?") and re.match(ok, last):
         return before, last, "yesno"
     return before, last, "short"
