@@ -12,10 +12,11 @@ then asks rather than guesses.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from app.conditions import Conditions, Variable, Vocabulary
+from app.text import stem
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Duration:
     # The quantities whose cue word stands nearest (a cue may serve several: "opened" for
     # days since opening and for days the seller has been silent); () when no cue is near.
     quantities: tuple[str, ...]
+    # Whether its sentence states a situation too ("the parcel arrived today"): then a
+    # figure no cue claims dates that, not the point being asked about.
+    beside_situation: bool = False
+    start: int = 0  # where it stands in the question (lower-cased)
+    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,8 @@ class Situation:
             # answers the point being asked about; two such would be a guess, and so would
             # one beside a stated situation ("the parcel arrived today": not the closing).
             loose = [d for d in self.durations if not d.quantities]
-            alone = len(loose) == 1 and len(self.durations) == 1 and not self.values
-            mine = loose if alone else []
+            alone = len(loose) == 1 and len(self.durations) == 1
+            mine = loose if alone and not loose[0].beside_situation else []
         if not mine or len({d.days for d in mine}) > 1:
             return None
         return mine[0].days, mine[0].said
@@ -98,13 +104,41 @@ def read_situation(question: str, conditions: Conditions) -> Situation:
         return Situation()
     text = question.lower().replace("’", "'")
     found = _durations(text, conditions)
+    situations = [v for v in conditions.variables if not v.is_quantity]
     values = {}
-    for variable in conditions.variables:
-        if not variable.is_quantity:
-            value = _situation_value(text, variable, conditions.vocabulary)
-            if value is not None:
-                values[variable.id] = value
+    for variable in situations:
+        value = _situation_value(text, variable, conditions.vocabulary)
+        if value is not None:
+            values[variable.id] = value
+    found = [
+        replace(
+            d,
+            beside_situation=any(
+                _mentions(_sentence_of(text, d.start, d.end), v) for v in situations
+            ),
+        )
+        for d in found
+    ]
     return Situation(tuple(found), values)
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the sentence holding text[start:end] begins and ends."""
+    left = max(text.rfind(mark, 0, start) for mark in ".!?;\n") + 1
+    stops = [i for i in (text.find(mark, end) for mark in ".!?;\n") if i >= 0]
+    return left, min(stops) if stops else len(text)
+
+
+def _sentence_of(text: str, start: int, end: int) -> str:
+    left, right = _sentence_bounds(text, start, end)
+    return text[left:right]
+
+
+def _mentions(text: str, variable: Variable) -> bool:
+    """Whether text holds any phrase of any value of a situation."""
+    stemmed = _stems(text)
+    phrases = {_stems(p) for value in variable.values for p in value.phrases}
+    return re.search(rf"(?<!\w)(?:{_alternatives(phrases)})(?!\w)", stemmed) is not None
 
 
 def _durations(text: str, conditions: Conditions) -> list[Duration]:
@@ -136,16 +170,15 @@ def _durations(text: str, conditions: Conditions) -> list[Duration]:
                     )
                 )
     return [
-        Duration(days, said, _nearest_cue(text, start, end, conditions))
+        Duration(days, said, _nearest_cue(text, start, end, conditions), start=start, end=end)
         for start, end, days, said in sorted(spans)
     ]
 
 
 def _nearest_cue(text: str, start: int, end: int, conditions: Conditions) -> tuple[str, ...]:
     """The quantities whose cue word is nearest to text[start:end] within its sentence."""
-    left = max(text.rfind(mark, 0, start) for mark in ".!?;\n")
-    stops = [i for i in (text.find(mark, end) for mark in ".!?;\n") if i >= 0]
-    right = min(stops) if stops else len(text)
+    left, right = _sentence_bounds(text, start, end)
+    left -= 1
     distances: dict[str, int] = {}
     for variable in conditions.variables:
         if not variable.is_quantity or not variable.cues:
@@ -161,19 +194,29 @@ def _nearest_cue(text: str, start: int, end: int, conditions: Conditions) -> tup
     return tuple(v for v, d in distances.items() if d == nearest)
 
 
+def _stems(text: str) -> str:
+    """Words reduced to their stems, one space apart: "arrives", "arrived" and "arriving"
+    meet, and "hasn't" meets "hasnt"."""
+    return " ".join(stem(w) for w in re.findall(r"\w+", text.lower().replace("'", "")))
+
+
 def _reaches(words: tuple[tuple[str, float], ...], before: list[str]) -> bool:
     """Whether one of ``words`` stands close enough before a phrase to govern it."""
-    reach = {w.replace("'", ""): int(n) for w, n in words}
+    reach = {_stems(w): int(n) for w, n in words}
     return any(reach.get(w, 0) >= len(before) - n for n, w in enumerate(before))
 
 
 def _situation_value(text: str, variable: Variable, vocabulary: Vocabulary) -> str | None:
     """The one value of a situation the text states; None if none, if two are stated, or if
-    a negation stands just before the phrase ("hasn't even arrived")."""
-    text = text.replace("'", "")  # "hasnt" and "hasn't" are one phrase to a buyer
+    a negation stands just before the phrase ("hasn't even arrived").
+
+    Text and phrases are compared stem by stem, so a phrase list need not spell out every
+    ending a buyer may type.
+    """
+    text = _stems(text)
     matches = []
     for value in variable.values:
-        phrases = {p.replace("'", "") for p in value.phrases}
+        phrases = {_stems(p) for p in value.phrases}
         for match in re.finditer(rf"(?<!\w)(?:{_alternatives(phrases)})(?!\w)", text):
             matches.append((match.start(), match.end(), value.name))
     # Longest phrases first; a shorter one overlapping a kept one is part of it ("received
@@ -184,7 +227,7 @@ def _situation_value(text: str, variable: Variable, vocabulary: Vocabulary) -> s
             kept.append(m)
     names = set()
     for start, _, name in kept:
-        before = re.findall(r"[\w-]+", text[:start])
+        before = text[:start].split()
         if _reaches(vocabulary.negations, before):
             return None
         if _reaches(vocabulary.pending, before):
