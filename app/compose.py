@@ -201,9 +201,9 @@ def compose(
         verdict = "depends"
         clarify = Clarify(
             conditional.question,
-            tuple(Option(label, v, h, (pid,)) for label, v, h, pid in conditional.options),
+            tuple(Option(label, v, h, ids) for label, v, h, ids in conditional.options),
         )
-        sides = [by_id[pid] for *_, pid in conditional.options]
+        sides = [by_id[pid] for *_, ids in conditional.options for pid in ids]
         quoted = _unique([top, *sides, *quoted])
 
     if conditional is None and verdict in ("yes", "no") and _endorses_risk(verdict, analysis):
@@ -261,8 +261,11 @@ def _conditional(
         sides = [SideOf(p.hit.passage.id, s) for p in point for s in p.hit.passage.sides]
         if not sides:
             continue
-        variable = conditions.variable(sides[0].side.condition.variable)
-        if n > 0 and (variable is None or situation.stated(variable) is None):
+        variables = {v for s in sides for v in s.side.variables}
+        if n > 0 and not any(
+            (variable := conditions.variable(name)) is not None and situation.stated(variable)
+            for name in variables
+        ):
             continue
         _, matched = _verdict(analysis, e)
         matched_verdict = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.conditions import Conditions, Side, Variable
+from app.conditions import Condition, Conditions, Side, Variable
 from app.question import Analysis
 from app.situation import Situation
 
@@ -43,7 +43,8 @@ class Decided:
 @dataclass(frozen=True)
 class Ask:
     question: str
-    options: tuple[tuple[str, str, str, str], ...]  # (label, verdict, headline, passage id)
+    # (label, verdict, headline, ids of the passages quoted for it)
+    options: tuple[tuple[str, str, str, tuple[str, ...]], ...]
     because: str  # the first side's reason, as the headline of the question
 
 
@@ -80,42 +81,71 @@ def decide(
     matched_verdict: str | None,
     asks: str = "any",
 ) -> Decided | Ask | None:
-    """The conditional answer for a question whose top passage belongs to a point."""
-    if not sides:
+    """The conditional answer for a question whose passage belongs to a point.
+
+    The side whose conditions all hold on what the question states (or presupposes)
+    decides. When what is unknown would change the verdict, the answer asks about the
+    first unknown variable the remaining sides turn on, one option per way it can go.
+    """
+    names = dict.fromkeys(name for s in sides for name in s.side.variables)
+    found = {name: conditions.variable(name) for name in names}
+    by_name = {name: v for name, v in found.items() if v is not None}
+    if not sides or len(by_name) < len(found):
         return None
-    variable = conditions.variable(sides[0].side.condition.variable)
-    if variable is None:
+    stated = {name: said for name, v in by_name.items() if (said := situation.stated(v))}
+    if not applies(analysis, matched_verdict, bool(stated), asks):
         return None
-    stated = situation.stated(variable)
-    if not applies(analysis, matched_verdict, stated is not None, asks):
-        return None
+    known: dict[str, float | str] = {name: value for name, (value, _) in stated.items()}
+    for name, v in by_name.items():
+        if name not in known and v.presumed is not None:
+            known[name] = v.presumed  # "can I cancel my dispute?" presumes it is open
     turn = analysis.polarity == -1
 
     def verdict_of(side: Side) -> str:
         return flip(side.verdict) if turn else side.verdict
 
-    if stated is not None:
-        value, said = stated
-        holding = next((s for s in sides if s.side.condition.holds(value)), None)
-        if holding is None:
-            return None
+    possible = [s for s in sides if s.side.holds(known)]
+    definite = [s for s in possible if set(s.side.variables) <= set(known)]
+    if definite and stated:
+        holding = definite[0]
+        figures = [_said(by_name[n], *stated[n]) for n in holding.side.variables if n in stated]
+        if not figures:
+            return None  # decided by presumption alone: nothing the buyer said to quote
         verdict = verdict_of(holding.side)
-        figure = _figure(said, value) if variable.is_quantity else said
-        reason = conditions.vocabulary.word("said", figure=figure, because=holding.side.because)
-        return Decided(verdict, f"{PREFIX.get(verdict, '')} {reason}".strip(), holding.passage)
-
-    options = tuple(
-        (
-            _label(variable, s.side, conditions),
-            verdict_of(s.side),
-            f"{PREFIX.get(verdict_of(s.side), '')} {_sentence(s.side.because)}".strip(),
-            s.passage,
+        reason = conditions.vocabulary.word(
+            "said", figure=" and ".join(figures), because=holding.side.because
         )
-        for s in sides
+        return Decided(verdict, f"{PREFIX.get(verdict, '')} {reason}".strip(), holding.passage)
+    if not possible or definite or len({verdict_of(s.side) for s in possible}) < 2:
+        return None  # nothing stated, or nothing unknown would change the answer
+    asked = next(
+        v for n, v in by_name.items() if n not in known and any(s.side.on(n) for s in possible)
     )
+    options = []
+    for condition in dict.fromkeys(c for s in possible if (c := s.side.on(asked.id))):
+        group = [s for s in possible if s.side.on(asked.id) in (None, condition)]
+        verdicts = {verdict_of(s.side) for s in group}
+        verdict = verdicts.pop() if len(verdicts) == 1 else "depends"
+        because = group[0].side.because
+        if verdict == "depends":  # another unknown still decides: say which
+            later = next(n for s in group for n in s.side.variables if n != asked.id)
+            because = by_name[later].ask
+        headline = f"{PREFIX.get(verdict, '')} {_sentence(because)}".strip()
+        passages = tuple(dict.fromkeys(s.passage for s in group))
+        options.append((_label(asked, condition, conditions), verdict, headline, passages))
     if len({o[1] for o in options}) < 2:
-        return None  # every side says the same: nothing to ask
-    return Ask(variable.ask, options, _sentence(sides[0].side.because))
+        return None
+    return Ask(asked.ask, tuple(options), _sentence(possible[0].side.because))
+
+
+def _said(variable: Variable, value: float | str, said: str) -> str:
+    return _figure(said, value) if variable.is_quantity else said
+
+
+def _next_ask(group: list[SideOf], asked: Variable) -> str:
+    """What would still have to be asked once ``asked`` is answered this way."""
+    rest = [v for s in group for v in s.side.variables if v != asked.id]
+    return f"it also depends on {rest[0]}" if rest else ""
 
 
 def _figure(said: str, days: float | str) -> str:
@@ -125,8 +155,7 @@ def _figure(said: str, days: float | str) -> str:
     return f"{said} ({days:g} day{'' if days == 1 else 's'})"
 
 
-def _label(variable: Variable, side: Side, conditions: Conditions) -> str:
-    condition = side.condition
+def _label(variable: Variable, condition: Condition, conditions: Conditions) -> str:
     if variable.is_quantity and condition.limit is not None:
         text = conditions.vocabulary.word(condition.op, limit=f"{condition.limit:g}")
     else:

@@ -47,23 +47,37 @@ class Condition:
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a conditional point: under ``condition`` the verdict is ``verdict``.
+    """One side of a conditional point: when all its ``conditions`` hold, the verdict is
+    ``verdict`` ("the item has arrived and AliExpress has not closed the dispute yet").
 
     ``verdict`` answers the point's question asked the positive way ("can I appeal?",
     "can I cancel?"); ``because`` states the guide's limit in plain words for the headline
     ("appeals are open for 15 days after a dispute closes").
     """
 
-    condition: Condition
+    conditions: tuple[Condition, ...]
     verdict: str
     because: str
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(c.variable for c in self.conditions)
+
+    def on(self, variable: str) -> Condition | None:
+        """Its condition on ``variable``; None when it holds whatever that is."""
+        return next((c for c in self.conditions if c.variable == variable), None)
+
+    def holds(self, known: dict[str, float | str]) -> bool:
+        """Whether no condition is broken by the values known (unknown ones may still)."""
+        return all(c.holds(known[c.variable]) for c in self.conditions if c.variable in known)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Side:
-        return cls(Condition(**record["condition"]), record["verdict"], record["because"])
+        conditions = tuple(Condition(**c) for c in record["conditions"])
+        return cls(conditions, record["verdict"], record["because"])
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,9 @@ class Variable:
     unit: str | None = None
     cues: tuple[str, ...] = ()
     values: tuple[Value, ...] = ()
+    # The value a question presupposes when it says nothing ("can I cancel my dispute?"
+    # presumes it is still open): used to decide, never said back as the buyer's words.
+    presumed: str | None = None
 
     @property
     def is_quantity(self) -> bool:
@@ -147,6 +164,7 @@ class Conditions:
                 values=tuple(
                     Value(x["name"], x["label"], tuple(x["phrases"])) for x in v["values"]
                 ),
+                presumed=v.get("presumed"),
             )
             for v in record["variables"]
         )

@@ -15,6 +15,7 @@ no value where two sides hold (overlap), none where no side does (gap).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,10 @@ SIDE_VERDICTS = ("yes", "no", "depends", "info")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELD = re.compile(r"^(?P<key>[A-Za-z_ ]+?)\s*:\s*(?P<value>.*)$", re.DOTALL)
 _SIDE = re.compile(
-    r"^`(?P<verdict>[^`]*)`\s+(?P<variable>[\w-]+)\s*(?P<op><=|>=|<|>|=|==|!=|=<|=>)\s*"
-    r"(?P<value>[^:]+?)\s*:\s*(?P<because>.+)$",
-    re.DOTALL,
+    r"^`(?P<verdict>[^`]*)`\s+(?P<conditions>[^:]+?)\s*:\s*(?P<because>.+)$", re.DOTALL
+)
+_CONDITION = re.compile(
+    r"^(?P<variable>[\w-]+)\s*(?P<op><=|>=|<|>|=|==|!=|=<|=>)\s*(?P<value>.+?)$", re.DOTALL
 )
 _AMOUNT = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[^\d\s].*)?$")
 # The vocabulary tables, by the first header cell, and the type of their second column.
@@ -154,7 +156,11 @@ def _variable(variable_id, section, fields, where, at) -> tuple[Variable | None,
             values.append(Value(name, label, phrases))
         if len(values) < 2:
             problem("a situation needs at least two 'value NAME: label' fields")
-        return Variable(variable_id, ask, values=tuple(values)), issues
+        presumed_line, presumed, _ = fields.get("presumed", (at, "", []))
+        if presumed and presumed not in {v.name for v in values}:
+            problem(f"presumed value {presumed!r} is not one of its values", presumed_line)
+        variable = Variable(variable_id, ask, values=tuple(values), presumed=presumed or None)
+        return variable, issues
     problem("a variable must sit under '# Quantities' or '# Situations'")
     return None, issues
 
@@ -192,23 +198,42 @@ def _table(tokens, where: str, tables, wording) -> list[CorpusIssue]:
 
 
 def resolve_side(raw: RawSide, conditions: Conditions) -> tuple[Side | None, str | None]:
-    """A ``when`` line as a ``Side``, or the reason it is wrong."""
+    """A ``when`` line as a ``Side``, or the reason it is wrong.
+
+    "`yes` item-arrived = yes and dispute-open = yes: because" holds when all its
+    conditions do.
+    """
     match = _SIDE.match(raw.text)
     if not match:
         return None, (
             f"condition {raw.text!r} should read like "
             "'`yes` days-since-closed <= 15 days: appeals are open for 15 days'"
         )
-    verdict, op, value = match["verdict"], match["op"], match["value"].strip()
+    verdict = match["verdict"]
     if verdict not in SIDE_VERDICTS:
         return None, f"unknown verdict {verdict!r} (expected {', '.join(SIDE_VERDICTS)})"
+    found: list[Condition] = []
+    for text in re.split(r"\s+and\s+", match["conditions"].strip()):
+        condition, why = _condition(text, conditions)
+        if condition is None:
+            return None, why
+        if condition.variable in {c.variable for c in found}:
+            return None, f"'{condition.variable}' is compared twice in one side"
+        found.append(condition)
+    return Side(tuple(found), verdict, " ".join(match["because"].split())), None
+
+
+def _condition(text: str, conditions: Conditions) -> tuple[Condition | None, str | None]:
+    match = _CONDITION.match(text)
+    if not match:
+        return None, f"condition {text!r} should read like 'days-since-closed <= 15 days'"
+    op, value = match["op"], match["value"].strip()
     if op not in OPERATORS:
         return None, f"unknown comparison {op!r} (expected {', '.join(OPERATORS)})"
     variable = conditions.variable(match["variable"])
     if variable is None:
         known = ", ".join(v.id for v in conditions.variables) or "none: add conditions.md"
         return None, f"unknown quantity or situation {match['variable']!r} (known: {known})"
-    because = " ".join(match["because"].split())
     if variable.is_quantity:
         if op == "=":
             return None, f"compare the quantity '{variable.id}' with <, <=, > or >="
@@ -219,42 +244,47 @@ def resolve_side(raw: RawSide, conditions: Conditions) -> tuple[Side | None, str
         per_unit = dict(conditions.vocabulary.units).get(unit)
         if per_unit is None:
             return None, f"bad unit {unit or '(none)'!r} for '{variable.id}': write days or weeks"
-        condition = Condition(variable.id, op, limit=float(amount["number"]) * per_unit)
-        return Side(condition, verdict, because), None
+        return Condition(variable.id, op, limit=float(amount["number"]) * per_unit), None
     if op != "=":
         return None, f"compare the situation '{variable.id}' with '='"
     if variable.value(value) is None:
         names = ", ".join(v.name for v in variable.values)
         return None, f"'{variable.id}' has no value {value!r} (values: {names})"
-    return Side(Condition(variable.id, "=", value=value), verdict, because), None
+    return Condition(variable.id, "=", value=value), None
 
 
 def check_points(
     points: dict[str, list[tuple[str, int, Side]]], conditions: Conditions
 ) -> list[CorpusIssue]:
-    """Each point's sides (path, line, side) must use one variable and cover it exactly once."""
+    """Each point's sides (path, line, side) must cover its variables exactly once: for
+    every combination of their values, one side holds (none: a gap; two: an overlap)."""
     issues = []
     for point, sides in points.items():
-        path, at, first = sides[0]
+        path, at, _ = sides[0]
 
         def problem(message: str, path: str = path, at: int = at, point: str = point) -> None:
             issues.append(CorpusIssue(path, at, f"point '{point}': {message}"))
 
-        variables = {side.condition.variable for _, _, side in sides}
-        if len(variables) > 1:
-            problem(f"its sides use different variables ({', '.join(sorted(variables))})")
-            continue
         if len(sides) < 2:
             problem("a point needs two sides or more: add the other side's 'when'")
             continue
-        variable = conditions.variable(first.condition.variable)
-        if variable is None:
+        names = list(dict.fromkeys(v for _, _, side in sides for v in side.variables))
+        variables = [conditions.variable(name) for name in names]
+        if any(v is None for v in variables):
             continue
-        for value, label in _probes(variable, [s for _, _, s in sides]):
-            holding = [(p, n) for p, n, s in sides if s.condition.holds(value)]
-            if not holding:
+        probes = [_probes(v, [s for _, _, s in sides]) for v in variables if v is not None]
+        reported: set[str] = set()
+        for combination in itertools.product(*probes):
+            known = {name: value for name, (value, _) in zip(names, combination, strict=True)}
+            label = " and ".join(label for _, label in combination)
+            holding = [(p, n) for p, n, s in sides if s.holds(known)]
+            kind = "gap" if not holding else "overlap" if len(holding) > 1 else None
+            if kind is None or f"{kind}:{label}" in reported:
+                continue
+            reported.add(f"{kind}:{label}")
+            if kind == "gap":
                 problem(f"no side holds for {label}: a gap")
-            elif len(holding) > 1:
+            else:
                 places = ", ".join(f"{p}:{n}" for p, n in holding)
                 problem(f"two sides hold for {label} ({places}): they overlap")
     return issues
@@ -263,8 +293,12 @@ def check_points(
 def _probes(variable: Variable, sides: list[Side]) -> list[tuple[float | str, str]]:
     """Values to test coverage at: every limit, just either side of it, and beyond."""
     if not variable.is_quantity:
-        return [(v.name, f"'{v.name}'") for v in variable.values]
-    limits = sorted({s.condition.limit for s in sides if s.condition.limit is not None})
-    points = {0.0, *(limits), *(x + 1e-6 for x in limits), *(x - 1e-6 for x in limits)}
-    points.add((limits[-1] if limits else 0.0) + 1000)
-    return [(x, f"{x:g} days") for x in sorted(p for p in points if p >= 0)]
+        return [(v.name, f"{variable.id} '{v.name}'") for v in variable.values]
+    limits = sorted(
+        {c.limit for s in sides if (c := s.on(variable.id)) is not None and c.limit is not None}
+    )
+    probes = {0.0: "0 days", (limits[-1] if limits else 0.0) + 1000: "any number of days beyond"}
+    for x in limits:
+        probes |= {x - 1e-6: f"just under {x:g} days", x: f"{x:g} days"}
+        probes[x + 1e-6] = f"just over {x:g} days"
+    return sorted((x, label) for x, label in probes.items() if x >= 0)

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from app.conditions import Condition, Side
+from app.conditional import Ask, Decided, SideOf, decide
+from app.conditions import Condition, Conditions, Side, Value, Variable, Vocabulary
 from app.corpus import load_corpus
 from app.errors import CorpusError
+from app.question import Analysis
+from app.situation import Situation
 
 CONDITIONS_MD = """\
 # Quantities
@@ -119,9 +122,13 @@ def test_sides_are_parsed_with_limits_in_days(corpus_dir: Path):
     assert passage.point == "appeal-window"
     assert passage.sides == (
         Side(
-            Condition("days-since-closed", "<=", limit=14.0), "yes", "appeals are open for 2 weeks"
+            (Condition("days-since-closed", "<=", limit=14.0),),
+            "yes",
+            "appeals are open for 2 weeks",
         ),
-        Side(Condition("days-since-closed", ">", limit=14.0), "no", "appeals close after 2 weeks"),
+        Side(
+            (Condition("days-since-closed", ">", limit=14.0),), "no", "appeals close after 2 weeks"
+        ),
     )
 
 
@@ -132,9 +139,9 @@ def test_situation_sides_are_parsed_by_value(corpus_dir: Path):
         "`no` item-arrived = no: wait for the item",
     )
     passage = next(p for p in load_corpus(corpus_dir).passages if p.id == "appeal-window")
-    assert [s.condition for s in passage.sides] == [
-        Condition("item-arrived", "=", value="yes"),
-        Condition("item-arrived", "=", value="no"),
+    assert [s.conditions for s in passage.sides] == [
+        (Condition("item-arrived", "=", value="yes"),),
+        (Condition("item-arrived", "=", value="no"),),
     ]
     assert [s.verdict for s in passage.sides] == ["yes", "no"]
 
@@ -250,8 +257,8 @@ def test_a_situation_value_no_side_covers_is_a_gap(corpus_dir: Path):
         "`no` item-arrived = yes: closed",
     )
     found = [m for *_, m in issues_of(corpus_dir)]
-    assert "point 'appeal-window': no side holds for 'no': a gap" in found
-    assert any("two sides hold for 'yes'" in m for m in found)
+    assert "point 'appeal-window': no side holds for item-arrived 'no': a gap" in found
+    assert any("two sides hold for item-arrived 'yes'" in m for m in found)
 
 
 def test_a_point_with_one_side_is_refused(corpus_dir: Path):
@@ -263,15 +270,45 @@ def test_a_point_with_one_side_is_refused(corpus_dir: Path):
     )
 
 
-def test_sides_on_different_variables_are_refused(corpus_dir: Path):
+def test_sides_on_different_variables_must_cover_every_combination(corpus_dir: Path):
     write_sides(
         corpus_dir,
         "`yes` days-since-closed <= 15 days: open",
         "`no` item-arrived = no: closed",
     )
-    [(path, line, message)] = issues_of(corpus_dir)
-    assert (path, line) == ("b.md", WHEN_LINE)
-    assert "different variables (days-since-closed, item-arrived)" in message
+    found = [(path, line, m) for path, line, m in issues_of(corpus_dir)]
+    assert all((path, line) == ("b.md", WHEN_LINE) for path, line, _ in found)
+    messages = [m for *_, m in found]
+    gap = "no side holds for just over 15 days and item-arrived 'yes': a gap"
+    assert f"point 'appeal-window': {gap}" in messages
+    assert any("two sides hold for 0 days and item-arrived 'no'" in m for m in messages)
+
+
+def test_a_side_may_join_conditions_with_and(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days and item-arrived = yes: appeal with the item",
+        "`no` days-since-closed > 15 days: too late",
+        "`depends` days-since-closed <= 15 days and item-arrived = no: wait for it",
+    )
+    passage = next(p for p in load_corpus(corpus_dir).passages if p.id == "appeal-window")
+    assert passage.sides[0].conditions == (
+        Condition("days-since-closed", "<=", limit=15.0),
+        Condition("item-arrived", "=", value="yes"),
+    )
+    assert passage.sides[0].holds({"days-since-closed": 3.0})  # arrival still unknown
+    assert not passage.sides[0].holds({"days-since-closed": 3.0, "item-arrived": "no"})
+
+
+def test_a_variable_compared_twice_in_one_side_is_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` item-arrived = yes and item-arrived = no: never",
+        "`no` item-arrived = no: closed",
+    )
+    [(_, line, message)] = issues_of(corpus_dir)
+    assert line == FIRST_SIDE_LINE
+    assert "'item-arrived' is compared twice in one side" in message
 
 
 def test_a_point_without_sides_is_refused(corpus_dir: Path):
@@ -328,3 +365,53 @@ def test_a_passage_may_refer_to_a_point_other_passages_answer(corpus_dir: Path):
     referrer = passages["dispute-protects"]
     assert (referrer.point, referrer.sides) == ("appeal-window", ())
     assert len(passages["appeal-window"].sides) == 2
+
+
+# Deciding with sides that join conditions, and a presumed value (made-up variables).
+ARRIVED = Variable(
+    "item-arrived",
+    "Has it arrived?",
+    values=(Value("yes", "it has arrived", ("arrived",)), Value("no", "it hasn't", ("not",))),
+)
+OPEN = Variable(
+    "dispute-open",
+    "Is it still open?",
+    values=(Value("yes", "it is open", ("open",)), Value("no", "it is closed", ("closed",))),
+    presumed="yes",
+)
+ARRIVED_YES, ARRIVED_NO = (Condition("item-arrived", "=", value=v) for v in ("yes", "no"))
+OPEN_YES, OPEN_NO = (Condition("dispute-open", "=", value=v) for v in ("yes", "no"))
+CANCEL_ON_ARRIVAL = [
+    SideOf("p", Side((ARRIVED_YES, OPEN_YES), "yes", "cancel it")),
+    SideOf("p", Side((ARRIVED_NO,), "no", "wait for it")),
+    SideOf("q", Side((ARRIVED_YES, OPEN_NO), "no", "too late")),
+]
+SAID = Vocabulary(wording=(("said", "You said {figure}; {because}."),))
+WORDS = Conditions((ARRIVED, OPEN), SAID)
+ASKS_TO_CANCEL = Analysis(form="yesno", action=1, polarity=1, asks_amount=False, choice=False)
+
+
+def decided(values: dict[str, str]):
+    return decide(ASKS_TO_CANCEL, Situation(values=values), CANCEL_ON_ARRIVAL, WORDS, "yes")
+
+
+def test_a_presumed_value_decides_without_being_said_back():
+    assert decided({"item-arrived": "yes"}) == Decided(
+        "yes", "Yes. You said it has arrived; cancel it.", "p"
+    )
+
+
+def test_a_stated_value_overrides_the_presumed_one():
+    assert decided({"item-arrived": "yes", "dispute-open": "no"}) == Decided(
+        "no", "No. You said it has arrived and it is closed; too late.", "q"
+    )
+
+
+def test_nothing_stated_asks_the_first_variable_that_decides():
+    asked = decided({})
+    assert isinstance(asked, Ask)
+    assert asked.question == "Has it arrived?"
+    assert [(label, verdict, ids) for label, verdict, _, ids in asked.options] == [
+        ("It has arrived", "yes", ("p",)),
+        ("It hasn't", "no", ("p",)),
+    ]

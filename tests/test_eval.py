@@ -52,24 +52,27 @@ GUARDS = {
             "hit@1": 0.85,
             "hit@3": 0.94,
             "mrr": 0.90,
-            "verdict": 0.92,
-            "verdict_yn": 0.85,
+            "verdict": 0.95,
+            "verdict_yn": 0.90,
             "refused_oos": 0.95,
             "fact": 0.90,
         },
         {"refused_answerable": 0.03, "dangerous": 0, "risky": 0},
     ),
     "tune-cond": (
-        ("tune-cond",),
+        ("tune-cond", "tune-cond2"),
         {
             "hit@1": 0.85,
             "hit@3": 0.93,
             "mrr": 0.85,
-            "verdict_yn": 0.85,
-            "cond_verdict": 0.75,
-            "clarify": 0.45,
+            "verdict": 0.88,
+            "verdict_yn": 0.88,
+            "cond_verdict": 0.88,
+            "clarify": 0.70,
         },
-        {"refused_answerable": 0.03, "risky": 0},
+        # Two opposites stand today: the 60-day delivery limit is not a point yet
+        # (tune-cond-020), and a double negative (tune-cond2-036). Neither tells a buyer to act.
+        {"refused_answerable": 0.03, "dangerous": 2, "risky": 0},
     ),
 }
 # Composition must beat the nearest annotated question taken as is by this much on yes/no
