@@ -42,6 +42,9 @@ MAX_QUOTES = 3
 MAX_RELATED = 3
 # Below high confidence, a "yes, close it" must rest on an annotated question this close.
 RISKY_MATCH = 0.75
+# A conditional "yes, do it" read from the buyer's words stands when an annotated question
+# stating the same situation is at least this close; otherwise kbqa asks the situation back.
+VOUCHED_MATCH = 0.6
 # How much nearer the question another sentence must be to be highlighted instead of the
 # sentence the annotation names as the passage's answer.
 HIGHLIGHT_PRIOR = 0.1
@@ -217,7 +220,7 @@ def compose(
             verdict = "depends"
             if cautious is not None and cautious not in quoted:
                 quoted = [*quoted[: MAX_QUOTES - 1], cautious]
-    elif conditional is None and verdict == "yes" and _unread_risk(analysis, top):
+    elif conditional is None and verdict in ("yes", "no") and _unread_risk(analysis, top):
         verdict = "depends"
 
     if isinstance(conditional, Decided):
@@ -275,9 +278,54 @@ def _conditional(
         definer = next(p.hit.passage for p in point if p.hit.passage.sides)
         asks = passage.asks if passage.sides or passage.asks != "any" else definer.asks
         decision = decide(analysis, situation, sides, conditions, matched_verdict, asks)
+        if isinstance(decision, Decided) and _endorses_risk(decision.verdict, analysis):
+            point_of = (sides, matched_verdict, asks)
+            decision = _guarded(decision, analysis, situation, e, point_of, conditions)
         if decision is not None:
             return decision, point
     return None, ()
+
+
+def _guarded(
+    decision: Decided,
+    analysis: Analysis,
+    situation: Situation,
+    e: Evidence,
+    point: tuple[list[SideOf], str | None, str],
+    conditions: Conditions,
+) -> Decided | Ask | None:
+    """A conditional answer that tells the buyer to do a risky thing, made safe.
+
+    Resting on words kbqa read ("it arrived"), it is asked back instead, unless the buyer's
+    question is a near paraphrase of an annotated one stating the same situation: one click
+    on "The item has arrived" costs less than a misread. Resting on days, it stands for a
+    question of permission ("can I still cancel? I opened it 2 days ago") but not for one
+    of advice ("should I cancel?"): that the guide allows it is no advice to do it.
+    """
+    if decision.read_from_words:
+        vouched = any(
+            similarity >= VOUCHED_MATCH
+            and e.question_analysis[n].states
+            and set(e.question_analysis[n].states) <= set(situation.states)
+            for n, similarity in e.question_similarity.items()
+        )
+        if vouched:
+            return decision
+        sides, matched_verdict, asks = point
+        unread = Situation(durations=situation.durations)
+        asked = decide(analysis, unread, sides, conditions, matched_verdict, asks)
+        return asked or replace(decision, verdict="depends", headline=_depends(decision.headline))
+    if analysis.permission:
+        return decision
+    return replace(decision, verdict="depends", headline=_depends(decision.headline))
+
+
+def _depends(headline: str) -> str:
+    """The same reason under "It depends." instead of "Yes."/"No."."""
+    for prefix in PREFIX.values():
+        if headline.startswith(prefix):
+            return f"{PREFIX['depends']} {headline[len(prefix) :].strip()}"
+    return headline
 
 
 def _unique(evidence: list[Evidence]) -> list[Evidence]:
@@ -360,9 +408,9 @@ def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, int | None]:
 
 def _unread_risk(analysis: Analysis, top: Evidence) -> bool:
     """Fail closed: the passage rules on a risky action, but the question names no action
-    kbqa knows ("can I nix the dispute?" when "nix" is missing from actions.md), so a yes
-    might tell the buyer to do it. It stands only on a near paraphrase of one of the
-    passage's annotated questions."""
+    kbqa knows ("can I nix the dispute?", "should I stay in the dispute?" when those words
+    are missing from actions.md), so a yes or a no might tell the buyer to do it. It stands
+    only on a near paraphrase of one of the passage's annotated questions."""
     if not top.risks or analysis.action is not None or not analysis.asks_to_act:
         return False
     best = max(top.question_similarity.values(), default=0.0)

@@ -38,6 +38,9 @@ class Decided:
     verdict: str
     headline: str
     passage: str  # quoted first
+    # Whether it rests on a situation read from words ("it arrived"), which a phrasing no
+    # list foresaw can fool, rather than on a number of days.
+    read_from_words: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,9 @@ def decide(
         reason = conditions.vocabulary.word(
             "said", figure=" and ".join(figures), because=holding.side.because
         )
-        return Decided(verdict, f"{PREFIX.get(verdict, '')} {reason}".strip(), holding.passage)
+        from_words = any(not by_name[n].is_quantity for n in holding.side.variables if n in stated)
+        headline = f"{PREFIX.get(verdict, '')} {reason}".strip()
+        return Decided(verdict, headline, holding.passage, from_words)
     if not possible or definite or len({verdict_of(s.side) for s in possible}) < 2:
         return None  # nothing stated, or nothing unknown would change the answer
     asked = next(

@@ -128,6 +128,7 @@ class Vocabulary:
     qualifiers: tuple[tuple[str, float], ...] = ()
     negations: tuple[tuple[str, float], ...] = ()  # word -> how many words before it reaches
     pending: tuple[tuple[str, float], ...] = ()  # "until": the phrase after it is not yet so
+    hypotheticals: tuple[tuple[str, float], ...] = ()  # "will", "should have": not so yet
     wording: tuple[tuple[str, str], ...] = ()
 
     def word(self, key: str, **fields: Any) -> str:

@@ -42,6 +42,7 @@ _TABLES = {
     "qualifier": "qualifiers",
     "negation": "negations",
     "pending": "pending",
+    "hypothetical": "hypotheticals",
 }
 WORDING_KEYS = ("said", "<=", "<", ">=", ">")
 

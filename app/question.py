@@ -117,6 +117,12 @@ _ASKS_TO_ACT = re.compile(
     r"|\b(?:ok|okay|alright|all right|fine|safe|wise|smart|better|good idea) (?:to|if (?:i|we))\b"
     r"|\b(?:i|we) (?:want|plan|intend|am going|'m going) to\b"
 )
+# Asking whether something is possible ("can I still cancel?") rather than advisable ("should
+# I cancel?"): a permission the guide grants is not advice to use it.
+_PERMISSION = re.compile(
+    r"^\W*(?:can|could|may|am|are) (?:n't )?(?:i|we|you)\b|\b(?:allowed|able|possible|permitted"
+    r"|still time|too late|a deadline|the deadline|still be able)\b"
+)
 _CONTEXT_ACTOR = re.compile(
     r"(?:\b(?:to|i|i'll|i'd|me|if i|should i|can i|says?|said|suggests?|suggested)\s+"
     r"|\bclick(?:ing)?\s+(?:on\s+)?(?:the\s+)?['\"]?)$"
@@ -136,6 +142,7 @@ class Analysis:
     # the model, not to us.
     states: tuple[tuple[str, str], ...] = ()
     asks_to_act: bool = False  # "should I…", "is it ok to…": whether the buyer should do a thing
+    permission: bool = False  # "can I still…?", "is it too late to…?": whether it is possible
 
 
 def _clean(text: str) -> str:
@@ -276,4 +283,5 @@ def analyze(question: str, lexicon: Lexicon) -> Analysis:
         choice=choice,
         kind=found.kind if found else None,
         asks_to_act=bool(_ASKS_TO_ACT.search(clause)),
+        permission=bool(_PERMISSION.search(clause)),
     )

@@ -170,8 +170,7 @@ class Retriever:
     def _analyze(self, text: str) -> tuple[Analysis, Situation]:
         """How a question asks, with the situations it states folded in."""
         situation = read_situation(text, self.index.conditions)
-        states = tuple(sorted(situation.values.items()))
-        return replace(analyze(text, self.index.lexicon), states=states), situation
+        return replace(analyze(text, self.index.lexicon), states=situation.states), situation
 
     def retrieve(self, question: str | Query) -> list[Hit]:
         query = question if isinstance(question, Query) else self.prepare(question)

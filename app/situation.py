@@ -4,33 +4,37 @@ Durations ("10 days ago", "two weeks", "a month ago", "yesterday", "more than 15
 become days with the vocabulary of ``conditions.md``, and each is tied to the quantity
 whose cue word stands nearest to it in its sentence ("closed 8 days ago" is days since the
 dispute closed). Situations are stated by their phrases ("still on the way": the item has
-not arrived); a phrase inside a longer matched phrase does not count ("arrived" inside
-"hasn't arrived"). Anything unreadable or contradictory counts as not stated: the engine
-then asks rather than guesses.
+not arrived), matched word for word (tense matters: "will arrive" is not "arrived"); a
+phrase inside a longer matched one does not count ("arrived" inside "hasn't arrived").
+
+Reading fails closed. A phrase governed by a negation ("hasn't even arrived") or a
+hypothetical ("it will arrive", "it should have arrived") in its sentence is not read;
+after a pending word ("wait until it is in my hands") a yes/no situation's first value
+turns into the second, never the other way. Anything unread, unreadable or contradictory
+counts as not stated: the engine then asks rather than guesses.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
-from app.conditions import Conditions, Variable, Vocabulary
-from app.text import stem
+from app.conditions import Conditions, Variable
+
+_SENTENCE = re.compile(r"[^.!?;\n]+")
 
 
 @dataclass(frozen=True)
 class Duration:
     days: float
-    said: str  # as the buyer wrote it: "three weeks"
+    said: str  # as the buyer wrote it, tidied: "three weeks", "after 15 days"
     # The quantities whose cue word stands nearest (a cue may serve several: "opened" for
     # days since opening and for days the seller has been silent); () when no cue is near.
     quantities: tuple[str, ...]
     # Whether its sentence states a situation too ("the parcel arrived today"): then a
     # figure no cue claims dates that, not the point being asked about.
     beside_situation: bool = False
-    start: int = 0  # where it stands in the question (lower-cased)
-    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,11 @@ class Situation:
     """What a question states: durations found, and situation values by variable."""
 
     durations: tuple[Duration, ...] = ()
-    values: dict[str, str] = field(default_factory=dict)
+    states: tuple[tuple[str, str], ...] = ()  # (situation id, value), sorted
+
+    @property
+    def values(self) -> dict[str, str]:
+        return dict(self.states)
 
     def stated(self, variable: Variable) -> tuple[float | str, str] | None:
         """The value the question states for ``variable`` and how to quote it back, or None
@@ -65,24 +73,43 @@ def _alternatives(words) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
 
 
+def _plain(text: str) -> str:
+    """Words only, one space apart, apostrophes dropped: "hasn't" and "hasnt" meet."""
+    return " ".join(re.findall(r"\w+", text.lower().replace("'", "")))
+
+
 @dataclass(frozen=True)
 class _Patterns:
+    """A corpus's conditions compiled once: what reading a question matches with."""
+
     duration: re.Pattern
     day_phrase: re.Pattern | None
     numbers: dict[str, float]
     units: dict[str, float]
     days: dict[str, float]
     qualifiers: dict[str, float]
+    cues: dict[str, re.Pattern]  # quantity id -> its cue words
+    phrases: dict[str, tuple[tuple[str, re.Pattern], ...]]  # situation -> (value, phrases)
+    unread: tuple[tuple[tuple[str, ...], int], ...]  # negations and hypotheticals, reach
+    pending: tuple[tuple[tuple[str, ...], int], ...]
+
+
+def _reach(rows) -> tuple[tuple[tuple[str, ...], int], ...]:
+    return tuple((tuple(_plain(w).split()), int(n)) for w, n in rows if _plain(w))
 
 
 @lru_cache(maxsize=16)
-def _patterns(vocabulary: Vocabulary) -> _Patterns:
+def _patterns(conditions: Conditions) -> _Patterns:
+    vocabulary = conditions.vocabulary
     numbers = dict(vocabulary.numbers)
     units = dict(vocabulary.units)
     qualifiers = dict(vocabulary.qualifiers)
     days = dict(vocabulary.days)
     qualifier = _alternatives(qualifiers)
-    number = r"\d+(?:[.,]\d+)?" + (f"|{_alternatives(numbers)}" if numbers else "")
+    # "1,000" is a thousand; "1,5" and "1.5" are one and a half.
+    number = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?" + (
+        f"|{_alternatives(numbers)}" if numbers else ""
+    )
     duration = re.compile(
         (rf"(?:\b(?P<qualifier>{qualifier})\s+(?:the\s+|a\s+)?)?" if qualifier else "")
         + rf"(?<![\w.])(?P<number>{number})\s*-?\s*(?P<unit>{_alternatives(units) or 'x^'})\b",
@@ -91,7 +118,29 @@ def _patterns(vocabulary: Vocabulary) -> _Patterns:
     day_phrase = (
         re.compile(rf"\b(?P<phrase>{_alternatives(days)})\b", re.IGNORECASE) if days else None
     )
-    return _Patterns(duration, day_phrase, numbers, units, days, qualifiers)
+    cues = {
+        v.id: re.compile(rf"\b(?:{_alternatives(v.cues)})\b")
+        for v in conditions.variables
+        if v.is_quantity and v.cues
+    }
+    phrases = {
+        v.id: tuple(
+            (
+                value.name,
+                re.compile(
+                    rf"(?<!\w)(?:{_alternatives({_plain(p) for p in value.phrases})})(?!\w)"
+                ),
+            )
+            for value in v.values
+        )
+        for v in conditions.variables
+        if not v.is_quantity
+    }
+    unread = _reach((*vocabulary.negations, *vocabulary.hypotheticals))
+    pending = _reach(vocabulary.pending)
+    return _Patterns(
+        duration, day_phrase, numbers, units, days, qualifiers, cues, phrases, unread, pending
+    )
 
 
 def _key(text: str) -> str:
@@ -102,138 +151,123 @@ def read_situation(question: str, conditions: Conditions) -> Situation:
     """Everything ``question`` states about the variables of ``conditions``."""
     if not conditions.variables:
         return Situation()
+    patterns = _patterns(conditions)
     text = question.lower().replace("’", "'")
-    found = _durations(text, conditions)
-    situations = [v for v in conditions.variables if not v.is_quantity]
-    values = {}
-    for variable in situations:
-        value = _situation_value(text, variable, conditions.vocabulary)
-        if value is not None:
-            values[variable.id] = value
-    found = [
-        replace(
-            d,
-            beside_situation=any(
-                _mentions(_sentence_of(text, d.start, d.end), v) for v in situations
-            ),
+    sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
+    read: dict[str, set[str | None]] = {}
+    mentioned: set[int] = set()  # sentences that state some situation, read or not
+    for n, (start, end) in enumerate(sentences):
+        words = _plain(text[start:end])
+        for variable, values in patterns.phrases.items():
+            found = _read_values(words, values, patterns)
+            if found:
+                mentioned.add(n)
+            for name in found:
+                read.setdefault(variable, set()).add(_resolve(name, conditions.variable(variable)))
+    states = tuple(
+        sorted(
+            (v, names.pop()) for v, names in read.items() if len(names) == 1 and None not in names
         )
-        for d in found
+    )
+    durations = tuple(_durations(text, sentences, mentioned, patterns))
+    return Situation(durations, states)
+
+
+def _read_values(words: str, values, patterns: _Patterns) -> list[str | tuple[str]]:
+    """The values a sentence states: a name, ("pending", name) after a pending word, or ""
+    for a phrase a negation or hypothetical governs (unread)."""
+    matches = [
+        (m.start(), m.end(), name) for name, pattern in values for m in pattern.finditer(words)
     ]
-    return Situation(tuple(found), values)
-
-
-def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """Where the sentence holding text[start:end] begins and ends."""
-    left = max(text.rfind(mark, 0, start) for mark in ".!?;\n") + 1
-    stops = [i for i in (text.find(mark, end) for mark in ".!?;\n") if i >= 0]
-    return left, min(stops) if stops else len(text)
-
-
-def _sentence_of(text: str, start: int, end: int) -> str:
-    left, right = _sentence_bounds(text, start, end)
-    return text[left:right]
-
-
-def _mentions(text: str, variable: Variable) -> bool:
-    """Whether text holds any phrase of any value of a situation."""
-    stemmed = _stems(text)
-    phrases = {_stems(p) for value in variable.values for p in value.phrases}
-    return re.search(rf"(?<!\w)(?:{_alternatives(phrases)})(?!\w)", stemmed) is not None
-
-
-def _durations(text: str, conditions: Conditions) -> list[Duration]:
-    patterns = _patterns(conditions.vocabulary)
-    spans: list[tuple[int, int, float, str]] = []
-    for match in patterns.duration.finditer(text):
-        raw = match["number"]
-        digits = raw[0].isdigit()
-        amount = float(raw.replace(",", ".")) if digits else patterns.numbers[_key(raw)]
-        per_unit = patterns.units[_key(match["unit"])]
-        qualifier = match.groupdict().get("qualifier")
-        days = amount * per_unit + (patterns.qualifiers[_key(qualifier)] if qualifier else 0.0)
-        # Said back in plain form: "after the 15-day" -> "after 15 days".
-        unit = _key(match["unit"]) if per_unit != 1 else ("day" if amount == 1 else "days")
-        said = " ".join(w for w in (qualifier and _key(qualifier), _key(raw), unit) if w)
-        spans.append((match.start(), match.end(), days, said))
-    if patterns.day_phrase is not None and not spans:
-        # "closed 15 days ago today": a number of days says more than "today" beside it.
-        for match in patterns.day_phrase.finditer(text):
-            if not any(
-                s <= match.start() < e or match.start() <= s < match.end() for s, e, *_ in spans
-            ):
-                spans.append(
-                    (
-                        match.start(),
-                        match.end(),
-                        patterns.days[_key(match["phrase"])],
-                        match["phrase"],
-                    )
-                )
-    return [
-        Duration(days, said, _nearest_cue(text, start, end, conditions), start=start, end=end)
-        for start, end, days, said in sorted(spans)
-    ]
-
-
-def _nearest_cue(text: str, start: int, end: int, conditions: Conditions) -> tuple[str, ...]:
-    """The quantities whose cue word is nearest to text[start:end] within its sentence."""
-    left, right = _sentence_bounds(text, start, end)
-    left -= 1
-    distances: dict[str, int] = {}
-    for variable in conditions.variables:
-        if not variable.is_quantity or not variable.cues:
-            continue
-        for match in re.finditer(
-            rf"\b(?:{_alternatives(variable.cues)})\b", text[left + 1 : right]
-        ):
-            at, until = left + 1 + match.start(), left + 1 + match.end()
-            # Words between the cue and the duration: "closed 8 days ago" is 0 apart.
-            distance = len((text[until:start] if until <= start else text[end:at]).split())
-            distances[variable.id] = min(distance, distances.get(variable.id, distance))
-    nearest = min(distances.values(), default=None)
-    return tuple(v for v, d in distances.items() if d == nearest)
-
-
-def _stems(text: str) -> str:
-    """Words reduced to their stems, one space apart: "arrives", "arrived" and "arriving"
-    meet, and "hasn't" meets "hasnt"."""
-    return " ".join(stem(w) for w in re.findall(r"\w+", text.lower().replace("'", "")))
-
-
-def _reaches(words: tuple[tuple[str, float], ...], before: list[str]) -> bool:
-    """Whether one of ``words`` stands close enough before a phrase to govern it."""
-    reach = {_stems(w): int(n) for w, n in words}
-    return any(reach.get(w, 0) >= len(before) - n for n, w in enumerate(before))
-
-
-def _situation_value(text: str, variable: Variable, vocabulary: Vocabulary) -> str | None:
-    """The one value of a situation the text states; None if none, if two are stated, or if
-    a negation stands just before the phrase ("hasn't even arrived").
-
-    Text and phrases are compared stem by stem, so a phrase list need not spell out every
-    ending a buyer may type.
-    """
-    text = _stems(text)
-    matches = []
-    for value in variable.values:
-        phrases = {_stems(p) for p in value.phrases}
-        for match in re.finditer(rf"(?<!\w)(?:{_alternatives(phrases)})(?!\w)", text):
-            matches.append((match.start(), match.end(), value.name))
     # Longest phrases first; a shorter one overlapping a kept one is part of it ("received
     # it" inside "haven't received it").
     kept: list[tuple[int, int, str]] = []
     for m in sorted(matches, key=lambda m: (m[0] - m[1], m[0])):
         if all(m[1] <= k[0] or k[1] <= m[0] for k in kept):
             kept.append(m)
-    names = set()
-    for start, _, name in kept:
-        before = text[:start].split()
-        if _reaches(vocabulary.negations, before):
-            return None
-        if _reaches(vocabulary.pending, before):
-            others = [v.name for v in variable.values if v.name != name]
-            if len(others) != 1:
-                return None
-            name = others[0]
-        names.add(name)
-    return names.pop() if len(names) == 1 else None
+    out: list[str | tuple[str]] = []
+    for start, _, name in sorted(kept):
+        before = words[:start].split()
+        if _governs(patterns.unread, before):
+            out.append("")
+        elif _governs(patterns.pending, before):
+            out.append((name,))
+        else:
+            out.append(name)
+    return out
+
+
+def _resolve(found: str | tuple[str], variable: Variable | None) -> str | None:
+    """A read value, or None when it cannot be trusted."""
+    if variable is None or found == "":
+        return None
+    if isinstance(found, tuple):
+        # "until it arrives": not yet. Only a yes/no situation's first value (the one
+        # that says it has happened) turns into its second; anything else is not read.
+        names = [v.name for v in variable.values]
+        return names[1] if len(names) == 2 and found[0] == names[0] else None
+    return found
+
+
+def _governs(entries: tuple[tuple[tuple[str, ...], int], ...], before: list[str]) -> bool:
+    """Whether an entry ends within its reach (in words) before a phrase."""
+    for words, reach in entries:
+        size = len(words)
+        for end in range(len(before), max(size, len(before) - reach + 1) - 1, -1):
+            if tuple(before[end - size : end]) == words:
+                return True
+    return False
+
+
+def _durations(text: str, sentences, mentioned: set[int], patterns: _Patterns):
+    numeric: list[tuple[int, int, float, str]] = []
+    for match in patterns.duration.finditer(text):
+        raw = match["number"]
+        if raw[0].isdigit():
+            thousands = re.fullmatch(r"\d{1,3}(?:,\d{3})+", raw)
+            amount = float(raw.replace(",", "" if thousands else "."))
+        else:
+            amount = patterns.numbers[_key(raw)]
+        per_unit = patterns.units[_key(match["unit"])]
+        qualifier = match.groupdict().get("qualifier")
+        days = amount * per_unit + (patterns.qualifiers[_key(qualifier)] if qualifier else 0.0)
+        # Said back in plain form: "after the 15-day" -> "after 15 days".
+        unit = _key(match["unit"]) if per_unit != 1 else ("day" if amount == 1 else "days")
+        said = " ".join(w for w in (qualifier and _key(qualifier), _key(raw), unit) if w)
+        numeric.append((match.start(), match.end(), days, said))
+
+    def sentence(at: int) -> int:
+        return next((n for n, (s, e) in enumerate(sentences) if s <= at < e), -1)
+
+    spans = list(numeric)
+    if patterns.day_phrase is not None:
+        with_numbers = {sentence(s) for s, *_ in numeric}
+        for match in patterns.day_phrase.finditer(text):
+            # "closed 15 days ago today": a number of days says more than "today" beside it.
+            if sentence(match.start()) not in with_numbers:
+                phrase = match["phrase"]
+                spans.append((match.start(), match.end(), patterns.days[_key(phrase)], phrase))
+    for start, end, days, said in sorted(spans):
+        n = sentence(start)
+        yield Duration(
+            days,
+            said,
+            _nearest_cue(text, start, end, sentences[n] if n >= 0 else (0, len(text)), patterns),
+            beside_situation=n in mentioned,
+        )
+
+
+def _nearest_cue(text: str, start: int, end: int, bounds, patterns: _Patterns):
+    """The quantities whose cue word is nearest to text[start:end] within its sentence."""
+    left, right = bounds
+    distances: dict[str, int] = {}
+    for quantity, cue in patterns.cues.items():
+        for match in cue.finditer(text, left, right):
+            # Words between the cue and the duration: "closed 8 days ago" is 0 apart.
+            between = (
+                text[match.end() : start] if match.end() <= start else text[end : match.start()]
+            )
+            distance = len(between.split())
+            distances[quantity] = min(distance, distances.get(quantity, distance))
+    nearest = min(distances.values(), default=None)
+    return tuple(q for q, d in distances.items() if d == nearest)

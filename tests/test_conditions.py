@@ -392,18 +392,24 @@ ASKS_TO_CANCEL = Analysis(form="yesno", action=1, polarity=1, asks_amount=False,
 
 
 def decided(values: dict[str, str]):
-    return decide(ASKS_TO_CANCEL, Situation(values=values), CANCEL_ON_ARRIVAL, WORDS, "yes")
+    return decide(
+        ASKS_TO_CANCEL,
+        Situation(states=tuple(sorted(values.items()))),
+        CANCEL_ON_ARRIVAL,
+        WORDS,
+        "yes",
+    )
 
 
 def test_a_presumed_value_decides_without_being_said_back():
     assert decided({"item-arrived": "yes"}) == Decided(
-        "yes", "Yes. You said it has arrived; cancel it.", "p"
+        "yes", "Yes. You said it has arrived; cancel it.", "p", read_from_words=True
     )
 
 
 def test_a_stated_value_overrides_the_presumed_one():
     assert decided({"item-arrived": "yes", "dispute-open": "no"}) == Decided(
-        "no", "No. You said it has arrived and it is closed; too late.", "q"
+        "no", "No. You said it has arrived and it is closed; too late.", "q", read_from_words=True
     )
 
 

@@ -109,3 +109,28 @@ def test_a_situation_is_quoted_back_by_its_label(conditions: Conditions):
 def test_a_duration_about_something_else_is_not_the_closing_date(conditions: Conditions):
     question = "The parcel arrived today, can I still appeal?"
     assert stated(question, "days-since-closed", conditions) is None
+
+
+# Misreadings a reviewer found, each of which once gave "yes, confirm receipt": reading
+# fails closed, so none of them states that the item has arrived.
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When will it arrive? Should I confirm receipt?",
+        "Should I confirm receipt? The parcel will arrive next week.",
+        "I'm waiting for it to arrive, can I confirm receipt?",
+        "No package arrived, should I confirm receipt?",
+        "I have not, as of today, received it. Should I confirm receipt?",
+        "It should have arrived by now, should I confirm receipt?",
+        "Should I confirm receipt before checking it? It's still on the way.",
+    ],
+)
+def test_what_has_not_happened_is_never_read_as_arrived(conditions: Conditions, question: str):
+    assert read_situation(question, conditions).values.get("item-arrived") != "yes"
+
+
+def test_a_thousands_separator_is_not_a_decimal(conditions: Conditions):
+    assert stated("It closed 1,000 days ago, can I appeal?", "days-since-closed", conditions) == (
+        1000.0,
+        "1,000 days",
+    )

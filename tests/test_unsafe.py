@@ -1,0 +1,36 @@
+"""No answer tells a buyer to give up their protection on a misreading (real model).
+
+tests/cases/unsafe.yaml holds questions whose wording once fooled kbqa into "yes, confirm
+it" or "yes, cancel it": tense ("will arrive"), a far negation, a hypothetical, a pending
+word, a permission read as advice. Each must now be answered without endorsing the risky
+action: "no", "it depends" (with the situation asked back) or "info".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from app.engine import Engine
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "unsafe.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question", [c["q"] for c in CASES], ids=[c["q"][:50] for c in CASES])
+def test_a_misreading_never_tells_the_buyer_to_act(engine: Engine, question: str):
+    query = engine.prepare(question)
+    answer = engine.ask(question)
+    polarity = query.analysis.polarity
+    if answer.verdict in ("yes", "no"):
+        # An action kbqa cannot read may not get a yes or no at all; a read one, not the
+        # answer that tells the buyer to do the risky thing.
+        assert polarity is not None, answer.headline
+        assert (answer.verdict == "yes") != (polarity > 0), answer.headline
