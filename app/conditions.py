@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 OPERATORS = ("<=", "<", ">=", ">", "=")
+# The most ways a clarifying question can offer (one per distinct condition on a variable):
+# the page shows one button each.
+MAX_OPTIONS = 4
 
 
 @dataclass(frozen=True)

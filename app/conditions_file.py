@@ -20,7 +20,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.conditions import OPERATORS, Condition, Conditions, Side, Value, Variable, Vocabulary
+from app.conditions import (
+    MAX_OPTIONS,
+    OPERATORS,
+    Condition,
+    Conditions,
+    Side,
+    Value,
+    Variable,
+    Vocabulary,
+)
 from app.errors import CorpusIssue
 from app.mdfile import children, close, line, parse, read, shown
 
@@ -66,6 +75,7 @@ def parse_conditions(path: Path) -> tuple[Conditions, list[CorpusIssue]]:
     variables: list[Variable] = []
     tables: dict[str, list[tuple[str, float]]] = {key: [] for key in _TABLES.values()}
     wording: list[tuple[str, str]] = []
+    declared: dict[str, int] = {}
     section, i = "", 0
     while i < len(tokens):
         token, end = tokens[i], close(tokens, i)
@@ -83,18 +93,23 @@ def parse_conditions(path: Path) -> tuple[Conditions, list[CorpusIssue]]:
             variable, variable_issues = _variable(variable_id, section, fields, where, line(token))
             issues += variable_issues
             if variable is not None:
+                if variable.id in declared:
+                    issues.append(
+                        CorpusIssue(
+                            where,
+                            line(token),
+                            f"variable '{variable.id}' declared twice "
+                            f"(also at {where}:{declared[variable.id]})",
+                        )
+                    )
+                declared.setdefault(variable.id, line(token))
                 variables.append(variable)
         elif token.type == "table_open":
             issues += _table(tokens[i : end + 1], where, tables, wording)
         i = end + 1
-    seen: set[str] = set()
-    for variable in variables:
-        if variable.id in seen:
-            issues.append(CorpusIssue(where, 0, f"variable '{variable.id}' declared twice"))
-        seen.add(variable.id)
     missing = [key for key in WORDING_KEYS if key not in dict(wording)]
     if variables and missing:
-        issues.append(CorpusIssue(where, 0, f"'# Wording' table lacks {', '.join(missing)}"))
+        issues.append(CorpusIssue(where, 1, f"'# Wording' table lacks {', '.join(missing)}"))
     vocabulary = Vocabulary(
         **{key: tuple(rows) for key, rows in tables.items()}, wording=tuple(wording)
     )
@@ -133,6 +148,10 @@ def _variable(variable_id, section, fields, where, at) -> tuple[Variable | None,
 
     if not _ID.match(variable_id):
         problem("id must be a lower-case slug like 'days-since-closed'")
+    allowed = {"ask", "unit", "cues"} if section.startswith("quantit") else {"ask", "presumed"}
+    for key, (key_line, _, _) in fields.items():
+        if key not in allowed and not (key.startswith("value ") and "unit" not in allowed):
+            problem(f"unknown field {key!r} (expected {', '.join(sorted(allowed))}…)", key_line)
     ask = fields.get("ask", (at, "", []))[1]
     if not ask:
         problem("missing 'ask' (the clarifying question)")
@@ -174,11 +193,16 @@ def _table(tokens, where: str, tables, wording) -> list[CorpusIssue]:
     (header_line, header), body = rows[0], rows[1:]
     kind = header[0].lower() if header else ""
     if kind == "key":
+        issues = []
         for at, cells in body:
             if len(cells) != 2 or not all(cells):
-                return [CorpusIssue(where, at, "a wording row needs a key and a sentence")]
+                issues.append(CorpusIssue(where, at, "a wording row needs a key and a sentence"))
+                continue
+            problem = _template_problem(cells[0], cells[1])
+            if problem:
+                issues.append(CorpusIssue(where, at, problem))
             wording.append((cells[0], cells[1]))
-        return []
+        return issues
     if kind not in _TABLES:
         return [
             CorpusIssue(
@@ -196,6 +220,21 @@ def _table(tokens, where: str, tables, wording) -> list[CorpusIssue]:
             continue
         tables[_TABLES[kind]].extend((word, amount) for word in _words(cells[0]))
     return issues
+
+
+# The fields each wording template may use: checked at build time, filled at answer time.
+_TEMPLATE_FIELDS = {"said": ("figure", "because")} | {op: ("limit",) for op in OPERATORS}
+
+
+def _template_problem(key: str, template: str) -> str | None:
+    if key not in _TEMPLATE_FIELDS:
+        return f"unknown wording {key!r} (expected {', '.join(_TEMPLATE_FIELDS)})"
+    try:
+        template.format(**dict.fromkeys(_TEMPLATE_FIELDS[key], ""))
+    except (KeyError, IndexError, ValueError) as err:
+        fields = ", ".join("{" + f + "}" for f in _TEMPLATE_FIELDS[key])
+        return f"wording {key!r}: {template!r} does not format ({err!r}); it may use {fields}"
+    return None
 
 
 def resolve_side(raw: RawSide, conditions: Conditions) -> tuple[Side | None, str | None]:
@@ -273,6 +312,10 @@ def check_points(
         variables = [conditions.variable(name) for name in names]
         if any(v is None for v in variables):
             continue
+        for name in names:
+            ways = {c for _, _, s in sides if (c := s.on(name)) is not None}
+            if len(ways) > MAX_OPTIONS:
+                problem(f"{len(ways)} ways to compare '{name}'; a question can offer {MAX_OPTIONS}")
         probes = [_probes(v, [s for _, _, s in sides]) for v in variables if v is not None]
         reported: set[str] = set()
         for combination in itertools.product(*probes):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.compose import MAX_RELATED, Answer
+from app.conditions import MAX_OPTIONS  # buttons for a clarifying question's options
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.errors import InputError, KbqaError
 from app.feedback import FeedbackLog
@@ -19,7 +20,6 @@ from app.render import render_html
 
 TITLE = "kbqa · AliExpress disputes"
 PROMPT = "Type a question about your AliExpress dispute, or pick an example above."
-MAX_OPTIONS = 4  # buttons for a clarifying question's options
 
 log = logging.getLogger("kbqa.ui")
 

@@ -421,3 +421,28 @@ def test_nothing_stated_asks_the_first_variable_that_decides():
         ("It has arrived", "yes", ("p",)),
         ("It hasn't", "no", ("p",)),
     ]
+
+
+def test_a_wording_that_cannot_format_fails_the_build(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` days-since-closed <= 15 days: open",
+        "`no` days-since-closed > 15 days: closed",
+    )
+    broken = CONDITIONS_MD.replace("| said | You said {figure}; {because}. |", "| said | {figur} |")
+    (corpus_dir / "conditions.md").write_text(broken, encoding="utf-8")
+    [(path, _, message)] = issues_of(corpus_dir)
+    assert path == "conditions.md"
+    assert "wording 'said': '{figur}' does not format" in message
+
+
+def test_a_misspelt_variable_field_is_refused(corpus_dir: Path):
+    write_sides(
+        corpus_dir,
+        "`yes` item-arrived = yes: open",
+        "`no` item-arrived = no: closed",
+    )
+    misspelt = CONDITIONS_MD.replace("- ask: Has the item arrived?", "- aks: Has the item arrived?")
+    (corpus_dir / "conditions.md").write_text(misspelt, encoding="utf-8")
+    messages = [m for *_, m in issues_of(corpus_dir)]
+    assert any("unknown field 'aks'" in m for m in messages)
