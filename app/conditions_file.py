@@ -31,11 +31,9 @@ from app.conditions import (
     Vocabulary,
 )
 from app.errors import CorpusIssue
-from app.mdfile import children, close, line, parse, read, shown
+from app.mdfile import SLUG, children, close, fields, line, parse, read, shown, word_list
 
 SIDE_VERDICTS = ("yes", "no", "depends", "info")
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_FIELD = re.compile(r"^(?P<key>[A-Za-z_ ]+?)\s*:\s*(?P<value>.*)$", re.DOTALL)
 _SIDE = re.compile(
     r"^`(?P<verdict>[^`]*)`\s+(?P<conditions>[^:]+?)\s*:\s*(?P<because>.+)$", re.DOTALL
 )
@@ -118,26 +116,16 @@ def parse_conditions(path: Path) -> tuple[Conditions, list[CorpusIssue]]:
 
 def _fields(tokens, where: str) -> tuple[dict[str, tuple[int, str, list[str]]], list]:
     """A bullet list of ``key: value`` items, each with its nested list of items."""
-    fields: dict[str, tuple[int, str, list[str]]] = {}
+    found: dict[str, tuple[int, str, list[str]]] = {}
     issues = []
-    for start, end in children(tokens, "list_item_open"):
-        item = tokens[start : end + 1]
-        at = line(item[0])
-        head = next((t.content for t in item if t.type == "inline"), "")
-        match = _FIELD.match(head)
-        if not match:
-            issues.append(CorpusIssue(where, at, f"expected 'field: value', got {head!r}"))
+    for item in fields(tokens):
+        if item.key is None:
+            issues.append(
+                CorpusIssue(where, item.line, f"expected 'field: value', got {item.head!r}")
+            )
             continue
-        nested = [
-            next(t.content for t in item[s:e] if t.type == "inline")
-            for s, e in children(item, "list_item_open", offset=1)
-        ]
-        fields[match["key"].strip().lower()] = (at, match["value"].strip(), nested)
-    return fields, issues
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(w.strip().lower() for w in text.split(",") if w.strip())
+        found[item.key] = (item.line, item.value, [text for _, text in item.nested])
+    return found, issues
 
 
 def _variable(variable_id, section, fields, where, at) -> tuple[Variable | None, list]:
@@ -146,7 +134,7 @@ def _variable(variable_id, section, fields, where, at) -> tuple[Variable | None,
     def problem(message: str, where_line: int = at) -> None:
         issues.append(CorpusIssue(where, where_line, f"variable '{variable_id}': {message}"))
 
-    if not _ID.match(variable_id):
+    if not SLUG.match(variable_id):
         problem("id must be a lower-case slug like 'days-since-closed'")
     allowed = {"ask", "unit", "cues"} if section.startswith("quantit") else {"ask", "presumed"}
     for key, (key_line, _, _) in fields.items():
@@ -160,7 +148,7 @@ def _variable(variable_id, section, fields, where, at) -> tuple[Variable | None,
         if unit != "days":
             problem(f"unknown unit {unit!r}: quantities are counted in days", unit_line)
         cue_line, cues, nested = fields.get("cues", (at, "", []))
-        words = _words(", ".join([cues, *nested]))
+        words = word_list(", ".join([cues, *nested]))
         if not words:
             problem("missing 'cues' (words that tie a number of days to it)", cue_line)
         return Variable(variable_id, ask, unit="days", cues=words), issues
@@ -170,7 +158,7 @@ def _variable(variable_id, section, fields, where, at) -> tuple[Variable | None,
             if not key.startswith("value "):
                 continue
             name = key.removeprefix("value ").strip()
-            phrases = _words(", ".join(nested))
+            phrases = word_list(", ".join(nested))
             if not label or not phrases:
                 problem(f"value '{name}' needs a label and a list of phrases", value_line)
             values.append(Value(name, label, phrases))
@@ -218,7 +206,7 @@ def _table(tokens, where: str, tables, wording) -> list[CorpusIssue]:
         except (IndexError, ValueError):
             issues.append(CorpusIssue(where, at, f"{kind} row needs words and a number"))
             continue
-        tables[_TABLES[kind]].extend((word, amount) for word in _words(cells[0]))
+        tables[_TABLES[kind]].extend((word, amount) for word in word_list(cells[0]))
     return issues
 
 

@@ -34,8 +34,10 @@ from app.conditions_file import RawSide, check_points, parse_conditions, resolve
 from app.errors import CorpusError, CorpusIssue
 from app.lexicon import Lexicon
 from app.lexicon_file import parse_actions
+from app.mdfile import SLUG as _ID
 from app.mdfile import children as _children
 from app.mdfile import close as _close
+from app.mdfile import fields
 from app.mdfile import line as _line
 from app.mdfile import parse as _parse
 from app.mdfile import read as _read
@@ -68,7 +70,6 @@ SKIPPED_FILES = {
     ACTIONS_FILE,
 }
 
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELD = re.compile(r"^(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>.*)$", re.DOTALL)
 _TAGGED_QUESTION = re.compile(r"^`(?P<verdict>[^`]*)`\s+(?P<text>.+)$", re.DOTALL)
 _FACT = re.compile(
@@ -572,30 +573,24 @@ def _parse_passage_file(
 def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
     """Read a top-level bullet list of ``key: value`` items (with nested lists) into draft."""
     issues = []
-    for item_start, item_end in _children(tokens, "list_item_open"):
-        item = tokens[item_start : item_end + 1]
-        line = _line(item[0])
-        head = next((t.content for t in item if t.type == "inline"), "")
-        match = _FIELD.match(head)
-        if not match:
-            issues.append(CorpusIssue(draft.path, line, f"expected 'field: value', got {head!r}"))
+    for item in fields(tokens):
+        if item.key is None:
+            message = f"expected 'field: value', got {item.head!r}"
+            issues.append(CorpusIssue(draft.path, item.line, message))
             continue
-        key, value = match["key"].lower(), normalize_ws(match["value"])
+        key, value = item.key, normalize_ws(item.value)
         if key in draft.fields:
-            issues.append(CorpusIssue(draft.path, line, f"field '{key}' given twice"))
+            issues.append(CorpusIssue(draft.path, item.line, f"field '{key}' given twice"))
             continue
         if key in ("verdict", "rule", "point", "asks", "risk", "highlight"):
-            draft.fields[key] = (line, value.lower() if key == "verdict" else value)
+            draft.fields[key] = (item.line, value.lower() if key == "verdict" else value)
         elif key in ("questions", "facts", "when"):
-            nested = [
-                (_line(item[s]), next(t.content for t in item[s:e] if t.type == "inline"))
-                for s, e in _children(item, "list_item_open", offset=1)
-            ]
+            nested = list(item.nested)
             if value:
-                nested.insert(0, (line, value))
-            draft.fields[key] = (line, nested)
+                nested.insert(0, (item.line, value))
+            draft.fields[key] = (item.line, nested)
         else:
-            issues.append(CorpusIssue(draft.path, line, f"unknown field '{key}'"))
+            issues.append(CorpusIssue(draft.path, item.line, f"unknown field '{key}'"))
     return issues
 
 

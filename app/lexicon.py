@@ -5,8 +5,7 @@ confirming receipt, accepting an offer, paying outside the site). Which words do
 each action is the guide's knowledge, so it lives in the corpus; this module holds the
 records and compiles their word lists into the patterns ``app.question`` reads with.
 
-Word-list syntax: ``*`` is any ending ("cancel*"), ``…`` (or ``...``) up to four words
-("keep … open").
+Word lists follow ``app.wordlist``: ``*`` is any ending ("cancel*"), ``…`` up to four words.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
+
+from app.wordlist import alternatives
 
 
 @dataclass(frozen=True)
@@ -45,23 +46,6 @@ class Lexicon:
             for a in record["actions"]
         )
         return cls(actions, tuple(record["bad"]))
-
-
-def _word(pattern: str) -> str:
-    out = ""
-    for token in pattern.replace("...", "…").split():
-        if token == "…":
-            out += r"(?:\w+\s+){0,4}?"
-        else:
-            ending = r"\w*" if token.endswith("*") else ""
-            out += re.escape(token.rstrip("*")) + ending + r"\s+"
-    return out.removesuffix(r"\s+")
-
-
-def alternatives(words: tuple[str, ...]) -> str:
-    """A regex alternation of word-list entries, longest first so phrases win."""
-    ordered = sorted(set(words), key=lambda w: (-len(w), w))
-    return "|".join(_word(w) for w in ordered)
 
 
 @dataclass(frozen=True)

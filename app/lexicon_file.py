@@ -7,20 +7,13 @@ that call an action bad. Problems are reported as ``path:line``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from app.errors import CorpusIssue
 from app.lexicon import Action, Lexicon
-from app.mdfile import children, close, line, parse, read, shown
+from app.mdfile import SLUG, close, fields, line, parse, read, shown, word_list
 
-_FIELD = re.compile(r"^(?P<key>[A-Za-z_ ]+?)\s*:\s*(?P<value>.*)$", re.DOTALL)
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KEYS = ("risky", "does", "undoes", "safe", "bad")
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(" ".join(w.split()).lower() for w in text.split(",") if w.strip())
 
 
 def parse_actions(path: Path) -> tuple[Lexicon, list[CorpusIssue]]:
@@ -33,6 +26,7 @@ def parse_actions(path: Path) -> tuple[Lexicon, list[CorpusIssue]]:
     actions: list[Action] = []
     bad: list[str] = []
     current: tuple[str, int] | None = None
+    headings: list[tuple[str, int]] = []
     i = 0
     while i < len(tokens):
         token, end = tokens[i], close(tokens, i)
@@ -40,51 +34,50 @@ def parse_actions(path: Path) -> tuple[Lexicon, list[CorpusIssue]]:
             current = None
         elif token.type == "heading_open" and token.tag == "h2":
             current = (tokens[i + 1].content.strip(), line(token))
+            headings.append(current)
         elif token.type == "bullet_list_open":
-            fields: dict[str, tuple[int, str]] = {}
-            for start, stop in children(tokens[i : end + 1], "list_item_open"):
-                item = tokens[i + start : i + stop + 1]
-                head = next((t.content for t in item if t.type == "inline"), "")
-                match = _FIELD.match(head)
-                key = match["key"].strip().lower() if match else ""
-                if key not in _KEYS:
-                    issues.append(
-                        CorpusIssue(
-                            where,
-                            line(item[0]),
-                            f"expected one of {', '.join(_KEYS)} as 'field: words', got {head!r}",
-                        )
-                    )
+            found: dict[str, tuple[int, str]] = {}
+            for item in fields(tokens[i : end + 1]):
+                if item.key not in _KEYS:
+                    expected = f"expected one of {', '.join(_KEYS)} as 'field: words'"
+                    issues.append(CorpusIssue(where, item.line, f"{expected}, got {item.head!r}"))
                     continue
-                fields[key] = (line(item[0]), match["value"])
+                found[item.key] = (item.line, item.value)
             if current is None:
-                bad += _words(fields.get("bad", (0, ""))[1])
+                bad += word_list(found.get("bad", (0, ""))[1])
             else:
-                action, action_issues = _action(current, fields, where)
+                action, action_issues = _action(current, found, where)
                 issues += action_issues
                 if action is not None:
                     actions.append(action)
         i = end + 1
-    kinds = [a.kind for a in actions]
-    for kind in sorted({k for k in kinds if kinds.count(k) > 1}):
-        issues.append(CorpusIssue(where, 0, f"action '{kind}' declared twice"))
+    first: dict[str, int] = {}
+    for kind, at in headings:
+        if kind in first:
+            also = f"also at {where}:{first[kind]}"
+            issues.append(CorpusIssue(where, at, f"action '{kind}' declared twice ({also})"))
+        first.setdefault(kind, at)
     return Lexicon(tuple(actions), tuple(bad)), issues
 
 
-def _action(current, fields, where) -> tuple[Action | None, list[CorpusIssue]]:
+def _action(current, found, where) -> tuple[Action | None, list[CorpusIssue]]:
     kind, at = current
     issues = []
-    if not _ID.match(kind):
+    if not SLUG.match(kind):
         issues.append(CorpusIssue(where, at, f"action {kind!r} must be a lower-case slug"))
-    risky_line, risky = fields.get("risky", (at, ""))
+    risky_line, risky = found.get("risky", (at, ""))
     if risky.strip().lower() not in ("yes", "no"):
         issues.append(CorpusIssue(where, risky_line, f"action '{kind}': risky must be yes or no"))
         return None, issues
-    does = _words(fields.get("does", (0, ""))[1])
-    undoes = _words(fields.get("undoes", (0, ""))[1])
+    does = word_list(found.get("does", (0, ""))[1])
+    undoes = word_list(found.get("undoes", (0, ""))[1])
     if risky.strip().lower() == "yes" and not does:
         issues.append(CorpusIssue(where, at, f"action '{kind}': a risky action needs 'does'"))
     action = Action(
-        kind, risky.strip().lower() == "yes", does, undoes, _words(fields.get("safe", (0, ""))[1])
+        kind,
+        risky.strip().lower() == "yes",
+        does,
+        undoes,
+        word_list(found.get("safe", (0, ""))[1]),
     )
     return action, issues

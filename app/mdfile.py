@@ -6,6 +6,8 @@ markdown-it-py; these helpers find its blocks and say where they are as ``path:l
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -70,3 +72,41 @@ def shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+# A lower-case slug: passage, topic, variable and action ids.
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_FIELD = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z_ ]*?)\s*:\s*(?P<value>.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One item of an annotation list: ``- key: value``, with its nested items."""
+
+    line: int
+    key: str | None  # lower-cased; None when the item does not read "key: value"
+    value: str
+    head: str  # the item's text as written, for messages
+    nested: tuple[tuple[int, str], ...]  # (line, text) of each nested item
+
+
+def fields(tokens: list[Token]) -> list[Field]:
+    """The items of the top-level bullet list in ``tokens``, read as ``key: value``."""
+    out = []
+    for start, end in children(tokens, "list_item_open"):
+        item = tokens[start : end + 1]
+        head = next((t.content for t in item if t.type == "inline"), "")
+        nested = tuple(
+            (line(item[s]), next(t.content for t in item[s:e] if t.type == "inline"))
+            for s, e in children(item, "list_item_open", offset=1)
+        )
+        match = _FIELD.match(head)
+        key = match["key"].strip().lower() if match else None
+        value = match["value"].strip() if match else ""
+        out.append(Field(line(item[0]), key, value, head, nested))
+    return out
+
+
+def word_list(text: str) -> tuple[str, ...]:
+    """A comma-separated list of words or phrases, each lower-cased, spaces collapsed."""
+    return tuple(" ".join(w.split()).lower() for w in text.split(",") if w.strip())

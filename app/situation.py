@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from app.conditions import Conditions, Variable
+from app.wordlist import alternatives
 
 _SENTENCE = re.compile(r"[^.!?;\n]+")
 
@@ -68,11 +69,6 @@ class Situation:
         return mine[0].days, mine[0].said
 
 
-def _alternatives(words) -> str:
-    ordered = sorted({w for w in words if w}, key=lambda w: (-len(w), w))
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
-
-
 def _plain(text: str) -> str:
     """Words only, one space apart, apostrophes dropped: "hasn't" and "hasnt" meet."""
     return " ".join(re.findall(r"\w+", text.lower().replace("'", "")))
@@ -105,21 +101,21 @@ def _patterns(conditions: Conditions) -> _Patterns:
     units = dict(vocabulary.units)
     qualifiers = dict(vocabulary.qualifiers)
     days = dict(vocabulary.days)
-    qualifier = _alternatives(qualifiers)
+    qualifier = alternatives(qualifiers)
     # "1,000" is a thousand; "1,5" and "1.5" are one and a half.
     number = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?" + (
-        f"|{_alternatives(numbers)}" if numbers else ""
+        f"|{alternatives(numbers)}" if numbers else ""
     )
     duration = re.compile(
         (rf"(?:\b(?P<qualifier>{qualifier})\s+(?:the\s+|a\s+)?)?" if qualifier else "")
-        + rf"(?<![\w.])(?P<number>{number})\s*-?\s*(?P<unit>{_alternatives(units) or 'x^'})\b",
+        + rf"(?<![\w.])(?P<number>{number})\s*-?\s*(?P<unit>{alternatives(units) or 'x^'})\b",
         re.IGNORECASE,
     )
     day_phrase = (
-        re.compile(rf"\b(?P<phrase>{_alternatives(days)})\b", re.IGNORECASE) if days else None
+        re.compile(rf"\b(?P<phrase>{alternatives(days)})\b", re.IGNORECASE) if days else None
     )
     cues = {
-        v.id: re.compile(rf"\b(?:{_alternatives(v.cues)})\b")
+        v.id: re.compile(rf"\b(?:{alternatives(v.cues)})\b")
         for v in conditions.variables
         if v.is_quantity and v.cues
     }
@@ -127,9 +123,7 @@ def _patterns(conditions: Conditions) -> _Patterns:
         v.id: tuple(
             (
                 value.name,
-                re.compile(
-                    rf"(?<!\w)(?:{_alternatives({_plain(p) for p in value.phrases})})(?!\w)"
-                ),
+                re.compile(rf"(?<!\w)(?:{alternatives({_plain(p) for p in value.phrases})})(?!\w)"),
             )
             for value in v.values
         )
