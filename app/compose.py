@@ -24,9 +24,9 @@ How the verdict is chosen:
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
+from app.answer import NOT_COVERED, PREFIX, Answer, Clarify, Confidence, Note, Quote, Why
 from app.conditional import Ask, Decided, SideOf, decide
 from app.conditions import Conditions
 from app.corpus import GlossaryEntry, Passage, Scope
@@ -35,9 +35,6 @@ from app.retrieve import Hit, Settings
 from app.situation import Situation
 from app.text import find_terms, split_sentences
 
-VERDICTS = ("yes", "no", "depends", "info", "not_covered")
-PREFIX = {"yes": "Yes.", "no": "No.", "depends": "It depends."}
-NOT_COVERED = "The guide doesn't cover this."
 MAX_QUOTES = 3
 MAX_RELATED = 3
 # Below high confidence, a "yes, close it" must rest on an annotated question this close.
@@ -60,99 +57,6 @@ class Evidence:
     sentence_similarity: dict[int, float]  # sentence ordinal -> cosine (multi-sentence only)
     # The risky actions the passage rules on (declared or named by its questions).
     risks: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Why:
-    """Why a passage was quoted: its best-matching vector and its two ranks."""
-
-    matched: str  # "question", "rule", "sentence" or "text"
-    matched_text: str
-    dense: float
-    lexical: float
-    dense_rank: int
-    lexical_rank: int
-
-
-@dataclass(frozen=True)
-class Note:
-    term: str
-    means: str
-
-
-@dataclass(frozen=True)
-class Quote:
-    id: str
-    section: str
-    text: str
-    highlight: str
-    score: float
-    why: Why
-    notes: tuple[Note, ...] = ()
-
-
-@dataclass(frozen=True)
-class Confidence:
-    band: str  # "high", "medium", "low" or "none"
-    score: float
-
-
-@dataclass(frozen=True)
-class Option:
-    """One answer to a clarifying question: what kbqa says if the buyer picks it."""
-
-    label: str  # "15 days or fewer", "Yes, it has arrived"
-    verdict: str
-    headline: str
-    quotes: tuple[str, ...]  # ids of the passages that support this side, first one first
-
-
-@dataclass(frozen=True)
-class Clarify:
-    """The guide's verdict turns on something the question did not say: ask it."""
-
-    question: str  # "How many days ago did the dispute close?"
-    options: tuple[Option, ...]
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    verdict: str
-    headline: str
-    quotes: tuple[Quote, ...]
-    confidence: Confidence
-    related: tuple[str, ...]
-    clarify: Clarify | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: records become objects, tuples become lists."""
-        return _plain(asdict(self))
-
-    def choose(self, option: int) -> Answer:
-        """The answer once the buyer picks ``clarify.options[option]``: that side's verdict
-        and headline, its passages quoted first. No second retrieval: every side's passage
-        is already among the quotes of a clarifying answer."""
-        if self.clarify is None or not 0 <= option < len(self.clarify.options):
-            raise IndexError(f"no clarifying option {option}")
-        chosen = self.clarify.options[option]
-        order = {quote_id: n for n, quote_id in enumerate(chosen.quotes)}
-        quotes = sorted(self.quotes, key=lambda q: order.get(q.id, len(order)))
-        return replace(
-            self,
-            verdict=chosen.verdict,
-            headline=chosen.headline,
-            quotes=tuple(quotes),
-            clarify=None,
-        )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def flip(verdict: str) -> str:
@@ -202,11 +106,8 @@ def compose(
 
     elif isinstance(conditional, Ask):
         verdict = "depends"
-        clarify = Clarify(
-            conditional.question,
-            tuple(Option(label, v, h, ids) for label, v, h, ids in conditional.options),
-        )
-        sides = [by_id[pid] for *_, ids in conditional.options for pid in ids]
+        clarify = Clarify(conditional.question, conditional.options)
+        sides = [by_id[pid] for option in conditional.options for pid in option.quotes]
         quoted = _unique([top, *sides, *quoted])
 
     if conditional is None and verdict in ("yes", "no") and _endorses_risk(verdict, analysis):

@@ -18,11 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.answer import PREFIX, Option
 from app.conditions import Condition, Conditions, Side, Variable
 from app.question import Analysis
 from app.situation import Situation
-
-PREFIX = {"yes": "Yes.", "no": "No.", "depends": "It depends."}
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,7 @@ class Decided:
 @dataclass(frozen=True)
 class Ask:
     question: str
-    # (label, verdict, headline, ids of the passages quoted for it)
-    options: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+    options: tuple[Option, ...]
     because: str  # the first side's reason, as the headline of the question
 
 
@@ -137,8 +135,8 @@ def decide(
             because = by_name[later].ask
         headline = f"{PREFIX.get(verdict, '')} {_sentence(because)}".strip()
         passages = tuple(dict.fromkeys(s.passage for s in group))
-        options.append((_label(asked, condition, conditions), verdict, headline, passages))
-    if len({o[1] for o in options}) < 2:
+        options.append(Option(_label(asked, condition, conditions), verdict, headline, passages))
+    if len({o.verdict for o in options}) < 2:
         return None
     return Ask(asked.ask, tuple(options), _sentence(possible[0].side.because))
 

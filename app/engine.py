@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from app.compose import Answer, Evidence, compose
+from app.answer import Answer
+from app.compose import Evidence, compose
 from app.config import Paths
 from app.embed import Embedder, get_embedder
 from app.errors import IndexProblem, InputError

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from app.compose import Answer
+from app.answer import Answer
 from app.engine import Engine
 from app.evalset import Item, load_items, load_sets
 from app.index import CALIBRATION, Index

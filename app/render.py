@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import textwrap
 
-from app.compose import NOT_COVERED, Answer, Quote
+from app.answer import NOT_COVERED, Answer, Quote
 
 LABELS = {
     "yes": "YES",

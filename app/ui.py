@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from app.compose import MAX_RELATED, Answer
+from app.answer import Answer
+from app.compose import MAX_RELATED
 from app.conditions import MAX_OPTIONS  # buttons for a clarifying question's options
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.errors import InputError, KbqaError

@@ -417,7 +417,7 @@ def test_nothing_stated_asks_the_first_variable_that_decides():
     asked = decided({})
     assert isinstance(asked, Ask)
     assert asked.question == "Has it arrived?"
-    assert [(label, verdict, ids) for label, verdict, _, ids in asked.options] == [
+    assert [(o.label, o.verdict, o.quotes) for o in asked.options] == [
         ("It has arrived", "yes", ("p",)),
         ("It hasn't", "no", ("p",)),
     ]

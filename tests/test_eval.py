@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.compose import Answer, Clarify, Confidence, Option, Quote, Why
+from app.answer import Answer, Clarify, Confidence, Option, Quote, Why
 from app.config import Paths
 from app.corpus import MAX_WORDS, load_corpus
 from app.engine import Engine

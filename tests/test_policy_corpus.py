@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.compose import Answer
+from app.answer import Answer
 from app.config import Paths
 from app.corpus import coverage, load_corpus
 from app.embed import FakeEmbedder

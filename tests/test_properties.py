@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import app.engine
+from app.answer import VERDICTS, Answer
 from app.cli import main
-from app.compose import VERDICTS, Answer
 from app.config import Paths
 from app.corpus import load_corpus
 from app.embed import FakeEmbedder

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.compose import NOT_COVERED, Answer, Clarify, Confidence, Note, Option, Quote, Why
+from app.answer import NOT_COVERED, Answer, Clarify, Confidence, Note, Option, Quote, Why
 from app.config import Paths
 from app.embed import FakeEmbedder
 from app.engine import Engine
