@@ -191,7 +191,7 @@ def _question_clause(text: str) -> tuple[str, str, str]:
     # "ok to close the dispute?", "safe to confirm receipt?": a yes/no question without its verb.
     ok = (
         r"^\s*(?:ok|okay|alright|all right|safe|fine|better|worth|too late|too early"
-        r"|still (?:possible|ok|okay|time)|possible|allowed|able)\b"
+        r"|still (?:possible|ok|okay|time|in time)|in time|possible|allowed|able)\b"
     )
     if last.rstrip().endswith("?") and re.match(ok, last):
         return before, last, "yesno"

@@ -36,6 +36,7 @@ class Duration:
     # Whether its sentence states a situation too ("the parcel arrived today"): then a
     # figure no cue claims dates that, not the point being asked about.
     beside_situation: bool = False
+    distance: int = 0  # words between it and its cue: the nearer of two figures wins
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class Situation:
             loose = [d for d in self.durations if not d.quantities]
             alone = len(loose) == 1 and len(self.durations) == 1
             mine = loose if alone and not loose[0].beside_situation else []
+        if mine:
+            # "Ordered 40 days ago, opened the dispute 3 days ago": "opened" claims the
+            # figure right beside it; two figures as near as each other are a contradiction.
+            nearest = min(d.distance for d in mine)
+            mine = [d for d in mine if d.distance == nearest]
         if not mine or len({d.days for d in mine}) > 1:
             return None
         return mine[0].days, mine[0].said
@@ -243,12 +249,9 @@ def _durations(text: str, sentences, mentioned: set[int], patterns: _Patterns):
                 spans.append((match.start(), match.end(), patterns.days[_key(phrase)], phrase))
     for start, end, days, said in sorted(spans):
         n = sentence(start)
-        yield Duration(
-            days,
-            said,
-            _nearest_cue(text, start, end, sentences[n] if n >= 0 else (0, len(text)), patterns),
-            beside_situation=n in mentioned,
-        )
+        bounds = sentences[n] if n >= 0 else (0, len(text))
+        quantities, distance = _nearest_cue(text, start, end, bounds, patterns)
+        yield Duration(days, said, quantities, n in mentioned, distance)
 
 
 def _nearest_cue(text: str, start: int, end: int, bounds, patterns: _Patterns):
@@ -263,5 +266,5 @@ def _nearest_cue(text: str, start: int, end: int, bounds, patterns: _Patterns):
             )
             distance = len(between.split())
             distances[quantity] = min(distance, distances.get(quantity, distance))
-    nearest = min(distances.values(), default=None)
-    return tuple(q for q, d in distances.items() if d == nearest)
+    nearest = min(distances.values(), default=0)
+    return tuple(q for q, d in distances.items() if d == nearest), nearest

@@ -60,7 +60,7 @@ GUARDS = {
         {"refused_answerable": 0.03, "dangerous": 0, "risky": 0},
     ),
     "tune-cond": (
-        ("tune-cond", "tune-cond2"),
+        ("tune-cond", "tune-cond2", "tune-cond3"),
         {
             "hit@1": 0.85,
             "hit@3": 0.93,
