@@ -13,6 +13,8 @@ from app.index import build_index
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
 REPO = Path(__file__).resolve().parent.parent
+# The answer's JSON contract, in order: what `kbqa ask --json`, /ask and the page's state hold.
+ANSWER_KEYS = ["question", "verdict", "headline", "quotes", "confidence", "related", "clarify"]
 
 
 @pytest.fixture

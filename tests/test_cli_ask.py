@@ -14,9 +14,9 @@ import pytest
 import app.engine
 from app.cli import main
 from app.embed import FakeEmbedder
-from tests.conftest import REPO
+from tests.conftest import ANSWER_KEYS, REPO
 
-CONTRACT = ["question", "verdict", "headline", "quotes", "confidence", "related", "clarify"]
+CONTRACT = ANSWER_KEYS
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from app.compose import Evidence, compose
 from app.corpus import load_corpus
 from app.question import analyze
 from app.retrieve import Hit, Settings
-from tests.conftest import FIXTURES, GOLDEN
+from tests.conftest import ANSWER_KEYS, FIXTURES, GOLDEN
 
 CORPUS = load_corpus(FIXTURES / "corpus")
 PASSAGES = {p.id: p for p in CORPUS.passages}
@@ -203,15 +203,7 @@ def test_answer_serialises_to_the_golden_json():
     )
     golden = json.loads((GOLDEN / "answer.json").read_text())
     assert result.to_dict() == golden
-    assert list(golden) == [
-        "question",
-        "verdict",
-        "headline",
-        "quotes",
-        "confidence",
-        "related",
-        "clarify",
-    ]
+    assert list(golden) == ANSWER_KEYS
 
 
 @pytest.mark.parametrize("verdict", ["yes", "no", "depends", "info", "not_covered"])

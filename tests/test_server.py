@@ -6,6 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import ANSWER_KEYS
+
 pytestmark = pytest.mark.integration
 
 
@@ -21,15 +23,7 @@ def test_known_question_gets_a_structured_answer(client):
         "The seller wants me to confirm receipt but my parcel hasn't arrived. Should I?",
         api_name="/ask",
     )
-    assert list(answer) == [
-        "question",
-        "verdict",
-        "headline",
-        "quotes",
-        "confidence",
-        "related",
-        "clarify",
-    ]
+    assert list(answer) == ANSWER_KEYS
     assert answer["verdict"] in ("no", "depends")
     assert answer["quotes"][0]["id"] in (
         "sign-confirm-before-arrival",

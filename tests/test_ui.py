@@ -18,6 +18,7 @@ from app.feedback import FeedbackLog
 from app.render import render_html, render_text
 from app.retrieve import Settings
 from app.ui import MAX_OPTIONS, PROMPT, api_ask, build_app, choose, respond
+from tests.conftest import ANSWER_KEYS
 
 SCOPE = "The guide covers AliExpress disputes: when to keep one open and when to cancel it."
 
@@ -124,15 +125,7 @@ def test_long_question_is_cut_with_a_notice(engine: Engine):
 
 def test_api_returns_the_json_contract(engine: Engine):
     answer = api_ask(engine, "How long do I have to appeal?")
-    assert list(answer) == [
-        "question",
-        "verdict",
-        "headline",
-        "quotes",
-        "confidence",
-        "related",
-        "clarify",
-    ]
+    assert list(answer) == ANSWER_KEYS
     json.dumps(answer)  # plain JSON types only
     assert api_ask(engine, "  ") == {
         "question": "  ",
