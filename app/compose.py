@@ -14,11 +14,18 @@ How the verdict is chosen:
 3. Otherwise the verdict is that of the annotated question of the top passage that the
    buyer's question is closest to (its tag, or the passage's verdict), flipped when the two
    ask with opposite polarity ("keep open" against "close").
-4. Asymmetric risk: an answer that tells the buyer to close, cancel, confirm or accept (or
+4. Conditions (``app.conditional``): when a quoted passage is one side of a conditional
+   point, the side the buyer's stated days or situation satisfy gives the verdict and the
+   headline ("You said 8 days; …"); when the question leaves the deciding condition out,
+   the verdict is ``depends`` and the answer carries a clarifying question.
+5. Asymmetric risk: an answer that tells the buyer to close, cancel, confirm or accept (or
    "no" to keeping the dispute open) must rest on an annotated question about such an
    action, at high confidence (or medium, with that question a near paraphrase), with no
    close runner-up saying the opposite; otherwise it becomes ``depends`` and the cautious
-   passage is quoted too.
+   passage is quoted too. It fails closed: a question in words no action list knows gets
+   no yes or no from a passage about a risky action unless it paraphrases an annotated
+   question, and a conditional "yes, do it" resting on words read from the question is
+   asked back (see ``_guarded``).
 """
 
 from __future__ import annotations
@@ -103,7 +110,6 @@ def compose(
         verdict = conditional.verdict
         first = by_id[conditional.passage]
         quoted = _unique([first, *quoted])
-
     elif isinstance(conditional, Ask):
         verdict = "depends"
         clarify = Clarify(conditional.question, conditional.options)
