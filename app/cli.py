@@ -111,6 +111,7 @@ def _color(stream) -> bool:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from app import calibrate as calibration
     from app import evaluate
     from app.evalset import load_sets
 
@@ -124,8 +125,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return 2
         items = [item for path in tuning for item in sets[path]]
         _err(f"kbqa: calibrating on {', '.join(p.name for p in tuning)} ({len(items)} questions)")
-        settings, sweep = evaluate.calibrate(engine, items)
-        path = evaluate.write_calibration(
+        settings, sweep = calibration.calibrate(engine, items)
+        path = calibration.write_calibration(
             engine.paths.index_dir, settings, sweep, engine.load().index.manifest, tuning
         )
         # The engine notices the new calibration file and reloads, keeping the loaded model.
