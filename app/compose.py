@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from app.answer import NOT_COVERED, PREFIX, Answer, Clarify, Confidence, Note, Quote, Why
+from app.answer import NOT_COVERED, PREFIX, Answer, Clarify, Confidence, Note, Option, Quote, Why
 from app.conditional import Ask, Decided, SideOf, decide
 from app.conditions import Conditions
 from app.corpus import GlossaryEntry, Passage, Scope
@@ -112,7 +112,7 @@ def compose(
         quoted = _unique([first, *quoted])
     elif isinstance(conditional, Ask):
         verdict = "depends"
-        clarify = Clarify(conditional.question, conditional.options)
+        clarify = Clarify(conditional.question, _advised(conditional, analysis))
         sides = [by_id[pid] for option in conditional.options for pid in option.quotes]
         quoted = _unique([top, *sides, *quoted])
 
@@ -225,6 +225,24 @@ def _guarded(
     if analysis.permission:
         return decision
     return replace(decision, verdict="depends", headline=_depends(decision.headline))
+
+
+def _advised(ask: Ask, analysis: Analysis) -> tuple[Option, ...]:
+    """The options of a clarifying question, safe for a question of advice.
+
+    An option picking a number of days ("5 days or fewer": you can still cancel) says what
+    the guide allows; to "should I cancel?" that is no advice to do it, so it says "it
+    depends" with the same reason. An option picking a situation is the buyer's own click
+    on their situation, and stands.
+    """
+    if not ask.on_days or analysis.permission:
+        return ask.options
+    return tuple(
+        replace(o, verdict="depends", headline=_depends(o.headline))
+        if _endorses_risk(o.verdict, analysis)
+        else o
+        for o in ask.options
+    )
 
 
 def _depends(headline: str) -> str:

@@ -47,6 +47,7 @@ class Ask:
     question: str
     options: tuple[Option, ...]
     because: str  # the first side's reason, as the headline of the question
+    on_days: bool = False  # it asks a number of days, not a situation
 
 
 def flip(verdict: str) -> str:
@@ -138,7 +139,8 @@ def decide(
         options.append(Option(_label(asked, condition, conditions), verdict, headline, passages))
     if len({o.verdict for o in options}) < 2:
         return None
-    return Ask(asked.ask, tuple(options), _sentence(possible[0].side.because))
+    because = _sentence(possible[0].side.because)
+    return Ask(asked.ask, tuple(options), because, asked.is_quantity)
 
 
 def _said(variable: Variable, value: float | str, said: str) -> str:

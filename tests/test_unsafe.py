@@ -34,3 +34,15 @@ def test_a_misreading_never_tells_the_buyer_to_act(engine: Engine, question: str
         # answer that tells the buyer to do the risky thing.
         assert polarity is not None, answer.headline
         assert (answer.verdict == "yes") != (polarity > 0), answer.headline
+
+
+@pytest.mark.integration
+def test_an_option_of_days_is_no_advice_to_cancel(engine: Engine):
+    # "Is it a good idea…?" asks for advice: that the guide allows cancelling within 5 days
+    # is no recommendation, so the inside option says "it depends"; the outside one, no.
+    answer = engine.ask("Is it a good idea to cancel a dispute?")
+    assert answer.clarify is not None, answer.headline
+    assert [o.verdict for o in answer.clarify.options] == ["depends", "no"]
+    permission = engine.ask("can i cancel my dispute??")
+    assert permission.clarify is not None, permission.headline
+    assert [o.verdict for o in permission.clarify.options] == ["yes", "no"]
