@@ -203,11 +203,13 @@ def _guarded(
 ) -> Decided | Ask | None:
     """A conditional answer that tells the buyer to do a risky thing, made safe.
 
-    Resting on words kbqa read ("it arrived"), it is asked back instead, unless the buyer's
-    question is a near paraphrase of an annotated one stating the same situation: one click
-    on "The item has arrived" costs less than a misread. Resting on days, it stands for a
-    question of permission ("can I still cancel? I opened it 2 days ago") but not for one
-    of advice ("should I cancel?"): that the guide allows it is no advice to do it.
+    Resting on words read inside a question or a hedged sentence ("can I confirm once it
+    arrived?"), it is asked back instead, unless the buyer's question is a near paraphrase
+    of an annotated one stating the same situation: one click on "The item has arrived"
+    costs less than a misread. A situation stated flatly ("It arrived today.") stands.
+    Resting on days alone, it stands for a question of permission ("can I still cancel? I
+    opened it 2 days ago") but not for one of advice ("should I cancel?"): that the guide
+    allows it within 5 days is no advice to do it.
     """
     if decision.read_from_words:
         vouched = any(
@@ -222,7 +224,7 @@ def _guarded(
         unread = Situation(durations=situation.durations)
         asked = decide(analysis, unread, sides, conditions, matched_verdict, asks)
         return asked or replace(decision, verdict="depends", headline=_depends(decision.headline))
-    if analysis.permission:
+    if analysis.permission or not decision.on_days:
         return decision
     return replace(decision, verdict="depends", headline=_depends(decision.headline))
 

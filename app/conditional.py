@@ -37,9 +37,12 @@ class Decided:
     verdict: str
     headline: str
     passage: str  # quoted first
-    # Whether it rests on a situation read from words ("it arrived"), which a phrasing no
-    # list foresaw can fool, rather than on a number of days.
+    # Whether it rests on a situation read from words inside a question or a hedged
+    # sentence ("can I confirm once it arrived?"), which a phrasing no list foresaw can fool,
+    # rather than on a number of days or a flat statement ("It arrived today.").
     read_from_words: bool = False
+    # Whether it rests on days alone: a limit the guide allows within, no advice to act.
+    on_days: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,9 +120,14 @@ def decide(
         reason = conditions.vocabulary.word(
             "said", figure=" and ".join(figures), because=holding.side.because
         )
-        from_words = any(not by_name[n].is_quantity for n in holding.side.variables if n in stated)
+        from_words = any(
+            not by_name[n].is_quantity and n not in situation.firm
+            for n in holding.side.variables
+            if n in stated
+        )
         headline = f"{PREFIX.get(verdict, '')} {reason}".strip()
-        return Decided(verdict, headline, holding.passage, from_words)
+        on_days = all(by_name[n].is_quantity for n in holding.side.variables if n in stated)
+        return Decided(verdict, headline, holding.passage, from_words, on_days)
     if not possible or definite or len({verdict_of(s.side) for s in possible}) < 2:
         return None  # nothing stated, or nothing unknown would change the answer
     asked = next(

@@ -45,6 +45,9 @@ class Situation:
 
     durations: tuple[Duration, ...] = ()
     states: tuple[tuple[str, str], ...] = ()  # (situation id, value), sorted
+    # The situations stated flatly ("40 is fine for me."), not inside a question or beside a
+    # negation or hypothetical: a reading that cannot have been fooled by either.
+    firm: tuple[str, ...] = ()
 
     @property
     def values(self) -> dict[str, str]:
@@ -155,13 +158,17 @@ def read_situation(question: str, conditions: Conditions) -> Situation:
     text = question.lower().replace("’", "'")
     sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
     read: dict[str, set[str | None]] = {}
+    hedged: set[str] = set()  # situations read from a question or a sentence with a hedge
     mentioned: set[int] = set()  # sentences that state some situation, read or not
     for n, (start, end) in enumerate(sentences):
         words = _plain(text[start:end])
+        plain = text[end : end + 1] in (".", "!", ";", "\n") and not _hedged(words, patterns)
         for variable, values in patterns.phrases.items():
             found = _read_values(words, values, patterns)
             if found:
                 mentioned.add(n)
+                if not plain:
+                    hedged.add(variable)
             for name in found:
                 read.setdefault(variable, set()).add(_resolve(name, conditions.variable(variable)))
     states = tuple(
@@ -170,7 +177,17 @@ def read_situation(question: str, conditions: Conditions) -> Situation:
         )
     )
     durations = tuple(_durations(text, sentences, mentioned, patterns))
-    return Situation(durations, states)
+    firm = tuple(v for v, _ in states if v not in hedged)
+    return Situation(durations, states, firm)
+
+
+def _hedged(words: str, patterns: _Patterns) -> bool:
+    """Whether a sentence holds any negation, hypothetical or pending word at all."""
+    split = words.split()
+    return any(
+        _governs(((entry, len(split)),), split)
+        for entry, _ in (*patterns.unread, *patterns.pending)
+    )
 
 
 def _read_values(words: str, values, patterns: _Patterns) -> list[str | tuple[str]]:

@@ -134,3 +134,18 @@ def test_a_thousands_separator_is_not_a_decimal(conditions: Conditions):
         1000.0,
         "1,000 days",
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "firm"),
+    [
+        ("40 is fine for me. Can I accept and cancel?", True),  # said flatly
+        ("The parcel arrived today. Should I confirm receipt?", True),
+        ("The parcel arrived, should I confirm receipt?", False),  # inside the question
+        ("It arrived but I don't know. Should I confirm?", False),  # a hedge in its sentence
+    ],
+)
+def test_a_situation_said_flatly_is_firm(conditions: Conditions, question: str, firm: bool):
+    situation = read_situation(question, conditions)
+    assert situation.states, question
+    assert bool(situation.firm) == firm
