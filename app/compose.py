@@ -186,8 +186,9 @@ def _conditional(
         asks = passage.asks if passage.sides or passage.asks != "any" else definer.asks
         decision = decide(analysis, situation, sides, conditions, matched_verdict, asks)
         if isinstance(decision, Decided) and _endorses_risk(decision.verdict, analysis):
-            point_of = (sides, matched_verdict, asks)
-            decision = _guarded(decision, analysis, situation, e, point_of, conditions)
+            decision = _guarded(
+                decision, analysis, situation, e, sides, conditions, matched_verdict, asks
+            )
         if decision is not None:
             return decision, point
     return None, ()
@@ -198,8 +199,10 @@ def _guarded(
     analysis: Analysis,
     situation: Situation,
     e: Evidence,
-    point: tuple[list[SideOf], str | None, str],
+    sides: list[SideOf],
     conditions: Conditions,
+    matched_verdict: str | None,
+    asks: str,
 ) -> Decided | Ask | None:
     """A conditional answer that tells the buyer to do a risky thing, made safe.
 
@@ -220,7 +223,6 @@ def _guarded(
         )
         if vouched:
             return decision
-        sides, matched_verdict, asks = point
         unread = Situation(durations=situation.durations)
         asked = decide(analysis, unread, sides, conditions, matched_verdict, asks)
         return asked or replace(decision, verdict="depends", headline=_depends(decision.headline))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.conditions import (
@@ -52,15 +51,6 @@ _TABLES = {
     "hypothetical": "hypotheticals",
 }
 WORDING_KEYS = ("said", "<=", "<", ">=", ">")
-
-
-@dataclass(frozen=True)
-class RawSide:
-    """A ``when`` line as written, before it is checked against ``conditions.md``."""
-
-    path: str
-    line: int
-    text: str
 
 
 def parse_conditions(path: Path) -> tuple[Conditions, list[CorpusIssue]]:
@@ -225,16 +215,16 @@ def _template_problem(key: str, template: str) -> str | None:
     return None
 
 
-def resolve_side(raw: RawSide, conditions: Conditions) -> tuple[Side | None, str | None]:
+def resolve_side(text: str, conditions: Conditions) -> tuple[Side | None, str | None]:
     """A ``when`` line as a ``Side``, or the reason it is wrong.
 
     "`yes` item-arrived = yes and dispute-open = yes: because" holds when all its
     conditions do.
     """
-    match = _SIDE.match(raw.text)
+    match = _SIDE.match(text)
     if not match:
         return None, (
-            f"condition {raw.text!r} should read like "
+            f"condition {text!r} should read like "
             "'`yes` days-since-closed <= 15 days: appeals are open for 15 days'"
         )
     verdict = match["verdict"]

@@ -30,7 +30,7 @@ from typing import Any
 from markdown_it.token import Token
 
 from app.conditions import Conditions, Side
-from app.conditions_file import RawSide, check_points, parse_conditions, resolve_side
+from app.conditions_file import check_points, parse_conditions, resolve_side
 from app.errors import CorpusError, CorpusIssue
 from app.lexicon import Lexicon
 from app.lexicon_file import parse_actions
@@ -436,7 +436,7 @@ class _Draft:
 
         sides: list[Side] = []
         for line, raw in self.fields.get("when", (0, []))[1]:
-            side, why = resolve_side(RawSide(self.path, line, raw), conditions or Conditions())
+            side, why = resolve_side(raw, conditions or Conditions())
             if side is None:
                 problem(line, why or "bad condition")
             else:
