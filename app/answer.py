@@ -79,6 +79,7 @@ class Answer:
     confidence: Confidence
     related: tuple[str, ...]
     clarify: Clarify | None = None
+    language: str = "en"  # the question's language, which the headline is worded in
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: records become objects, tuples become lists."""

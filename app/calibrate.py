@@ -9,6 +9,7 @@ and stores the winner, the confidence bands and the whole sweep in the index fol
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from app.engine import Engine
 from app.evalset import Item
 from app.evaluate import Outcome, core_metrics, rank_of, run
 from app.index import CALIBRATION
+from app.language import MAIN
 from app.retrieve import Settings
 
 ALPHAS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0)
@@ -27,7 +29,9 @@ MAX_FALSE_REFUSALS = 0.03
 MIN_OOS_REFUSALS = 0.95
 
 
-def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[str, Any]]]:
+def calibrate(
+    engine: Engine, items: list[Item], language: str = MAIN
+) -> tuple[Settings, list[dict[str, Any]]]:
     """Sweep fusion weight, refusal threshold and out-of-scope margin on ``items``.
 
     For each weight every question is answered once as if nothing were refused; each
@@ -36,12 +40,19 @@ def calibrate(engine: Engine, items: list[Item]) -> tuple[Settings, list[dict[st
     refused) while refusing the fewest answerable questions; failing that, it refuses the
     most out-of-scope questions within the 3%. Confidence bands are
     then cut where answers at or above the cut are right 95% (high) and 80% (medium) of the
-    time.
+    time. A second ``language`` is calibrated apart, on its own questions: its scores come
+    from another model and mean other things.
     """
-    base = engine.load().settings
+    retriever = engine.retriever_for(language)
+    base = retriever.settings
     cache = {item.q: engine.prepare(item.q) for item in items}
     # The nearest out-of-scope question does not depend on the fusion weight: find it once.
-    nearest = {q: engine.load().nearest_out_of_scope(query)[0] for q, query in cache.items()}
+    # (Each question by its own language's retriever: a set may hold a stray question in
+    # another language, "Какой самый лучший рецепт борща?" among the English ones.)
+    nearest = {
+        q: engine.retriever_for(engine.language_of(q)).nearest_out_of_scope(query)[0]
+        for q, query in cache.items()
+    }
     sweep = []
     for alpha in ALPHAS:
         open_settings = replace(base, alpha=alpha, threshold=-1.0, out_of_scope_margin=9.0)
@@ -134,23 +145,40 @@ def _bands(outcomes: list[Outcome], settings: Settings) -> tuple[float, float]:
     return round(cuts[0.95], 4), round(cuts[0.8], 4)
 
 
+def set_language(engine: Engine, items: list[Item]) -> str:
+    """The language most of a question set is written in."""
+    counts = Counter(engine.language_of(item.q) for item in items)
+    return counts.most_common(1)[0][0] if counts else MAIN
+
+
+Calibrated = tuple[Settings, list[dict[str, Any]], list[Path]]
+
+
 def write_calibration(
-    index_dir: Path,
-    settings: Settings,
-    sweep: list[dict[str, Any]],
-    manifest: dict[str, Any],
-    question_sets: list[Path],
+    index_dir: Path, results: dict[str, Calibrated], manifest: dict[str, Any]
 ) -> Path:
+    """One file: the main language's settings at the top, each other language's under
+    ``languages``, each with the sets it was fitted on and its sweep."""
     path = Path(index_dir) / CALIBRATION
+
+    def entry(settings: Settings, sweep: list[dict[str, Any]], sets: list[Path]) -> dict:
+        return {
+            "settings": asdict(settings),
+            "question_sets": [p.name for p in sets],
+            "sweep": [
+                {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+                for row in sweep
+            ],
+        }
+
+    main = entry(*results[MAIN]) if MAIN in results else entry(Settings(), [], [])
     record = {
-        "settings": asdict(settings),
+        "settings": main["settings"],
         "calibrated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "corpus_hash": manifest["corpus"]["hash"],
-        "question_sets": [p.name for p in question_sets],
-        "sweep": [
-            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-            for row in sweep
-        ],
+        "question_sets": main["question_sets"],
+        "languages": {code: entry(*r) for code, r in results.items() if code != MAIN},
+        "sweep": main["sweep"],
     }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

@@ -80,11 +80,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question:
         question = " ".join(args.question)
         clean_question(question)  # refuse empty input before loading anything
-        answer = _engine(args, build_missing=True).ask(question)
+        engine = _engine(args, build_missing=True)
+        answer = engine.ask(question)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
-            print(render_text(answer, color=_color(sys.stdout)))
+            labels = engine.labels(answer.language)
+            print(render_text(answer, color=_color(sys.stdout), labels=labels))
         return 0
     if sys.stdin.isatty():
         _err('kbqa: give a question (kbqa ask "…") or pipe questions, one per line, into stdin')
@@ -102,7 +104,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
-            print(render_text(answer, color=_color(sys.stdout)) + "\n", flush=True)
+            labels = engine.labels(answer.language)
+            print(render_text(answer, color=_color(sys.stdout), labels=labels) + "\n", flush=True)
     return 0
 
 
@@ -123,14 +126,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if not tuning:
             _err("kbqa: --calibrate needs a tuning set (a file named tune*.yaml)")
             return 2
-        items = [item for path in tuning for item in sets[path]]
-        _err(f"kbqa: calibrating on {', '.join(p.name for p in tuning)} ({len(items)} questions)")
-        settings, sweep = calibration.calibrate(engine, items)
+        by_language: dict[str, list[Path]] = {}
+        for path in tuning:
+            language = calibration.set_language(engine, sets[path])
+            by_language.setdefault(language, []).append(path)
+        results = {}
+        for language, paths_of in by_language.items():
+            items = [item for path in paths_of for item in sets[path]]
+            names = ", ".join(p.name for p in paths_of)
+            _err(f"kbqa: calibrating {language} on {names} ({len(items)} questions)")
+            settings, sweep = calibration.calibrate(engine, items, language)
+            results[language] = (settings, sweep, paths_of)
+            print(f"calibrated {language}: {settings}")
         path = calibration.write_calibration(
-            engine.paths.index_dir, settings, sweep, engine.load().index.manifest, tuning
+            engine.paths.index_dir, results, engine.load().index.manifest
         )
         # The engine notices the new calibration file and reloads, keeping the loaded model.
-        print(f"calibrated: {settings}\nwrote {path}\n")
+        print(f"wrote {path}\n")
     by_set = {path.stem: evaluate.run(engine, items) for path, items in sets.items()}
     columns = evaluate.columns(by_set)
     print(evaluate.report({name: evaluate.metrics(rows) for name, rows in columns.items()}))

@@ -33,9 +33,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from app.answer import NOT_COVERED, PREFIX, Answer, Clarify, Confidence, Note, Option, Quote, Why
+from app.answer import Answer, Clarify, Confidence, Note, Option, Quote, Why
 from app.conditional import Ask, Decided, SideOf, decide
-from app.conditions import Conditions
+from app.conditions import Conditions, Vocabulary
 from app.corpus import GlossaryEntry, Passage, Scope
 from app.question import Analysis
 from app.retrieve import Hit, Settings
@@ -82,6 +82,7 @@ def compose(
     situation: Situation | None = None,
     points: dict[str, tuple[Evidence, ...]] | None = None,
     conditions: Conditions | None = None,
+    language: str = "en",
 ) -> Answer:
     """``out_of_scope`` is the question's cosine to the nearest out-of-scope question;
     ``points`` holds, for the conditional point of each candidate passage, the evidence for
@@ -91,7 +92,7 @@ def compose(
         or evidence[0].hit.score < settings.threshold
         or out_of_scope - evidence[0].hit.dense > settings.out_of_scope_margin
     ):
-        return _not_covered(question, evidence, scope)
+        return _not_covered(question, evidence, scope, conditions or Conditions(), language)
 
     top = evidence[0]
     confidence = _confidence(top.hit.score, settings)
@@ -101,6 +102,7 @@ def compose(
         if e.hit.score >= max(settings.threshold, top.hit.score - settings.quote_margin)
     ]
     verdict, matched = _verdict(analysis, top)
+    wording = (conditions or Conditions()).vocabulary
     conditional, point = _conditional(
         analysis, situation or Situation(), quoted, points or {}, conditions or Conditions()
     )
@@ -112,7 +114,7 @@ def compose(
         quoted = _unique([first, *quoted])
     elif isinstance(conditional, Ask):
         verdict = "depends"
-        clarify = Clarify(conditional.question, _advised(conditional, analysis))
+        clarify = Clarify(conditional.question, _advised(conditional, analysis, wording))
         sides = [by_id[pid] for option in conditional.options for pid in option.quotes]
         quoted = _unique([top, *sides, *quoted])
 
@@ -133,11 +135,11 @@ def compose(
     if isinstance(conditional, Decided):
         headline = conditional.headline
     elif isinstance(conditional, Ask):
-        headline = f"{PREFIX['depends']} {conditional.because}"
+        headline = f"{wording.prefix('depends')} {conditional.because}"
     else:
         headline = top.hit.passage.rule
-        if verdict in PREFIX:
-            headline = f"{PREFIX[verdict]} {headline}"
+        if wording.prefix(verdict):
+            headline = f"{wording.prefix(verdict)} {headline}"
         headline = _with_fact(headline, analysis, [e.hit.passage for e in quoted])
 
     quotes = tuple(_quote(e, analysis, glossary) for e in quoted)
@@ -149,6 +151,7 @@ def compose(
         confidence=confidence,
         related=_related(question, evidence, {q.id for q in quotes}),
         clarify=clarify,
+        language=language,
     )
 
 
@@ -225,13 +228,17 @@ def _guarded(
             return decision
         unread = Situation(durations=situation.durations)
         asked = decide(analysis, unread, sides, conditions, matched_verdict, asks)
-        return asked or replace(decision, verdict="depends", headline=_depends(decision.headline))
+        return asked or replace(
+            decision, verdict="depends", headline=_depends(decision.headline, conditions.vocabulary)
+        )
     if analysis.permission or not decision.on_days:
         return decision
-    return replace(decision, verdict="depends", headline=_depends(decision.headline))
+    return replace(
+        decision, verdict="depends", headline=_depends(decision.headline, conditions.vocabulary)
+    )
 
 
-def _advised(ask: Ask, analysis: Analysis) -> tuple[Option, ...]:
+def _advised(ask: Ask, analysis: Analysis, wording: Vocabulary) -> tuple[Option, ...]:
     """The options of a clarifying question, safe for a question of advice.
 
     An option picking a number of days ("5 days or fewer": you can still cancel) says what
@@ -242,18 +249,19 @@ def _advised(ask: Ask, analysis: Analysis) -> tuple[Option, ...]:
     if not ask.on_days or analysis.permission:
         return ask.options
     return tuple(
-        replace(o, verdict="depends", headline=_depends(o.headline))
+        replace(o, verdict="depends", headline=_depends(o.headline, wording))
         if _endorses_risk(o.verdict, analysis)
         else o
         for o in ask.options
     )
 
 
-def _depends(headline: str) -> str:
+def _depends(headline: str, wording: Vocabulary) -> str:
     """The same reason under "It depends." instead of "Yes."/"No."."""
-    for prefix in PREFIX.values():
-        if headline.startswith(prefix):
-            return f"{PREFIX['depends']} {headline[len(prefix) :].strip()}"
+    for verdict in ("yes", "no"):
+        prefix = wording.prefix(verdict)
+        if prefix and headline.startswith(prefix):
+            return f"{wording.prefix('depends')} {headline[len(prefix) :].strip()}"
     return headline
 
 
@@ -265,9 +273,11 @@ def _unique(evidence: list[Evidence]) -> list[Evidence]:
     return list(seen.values())[:MAX_QUOTES]
 
 
-def _not_covered(question: str, evidence: list[Evidence], scope: Scope) -> Answer:
+def _not_covered(
+    question: str, evidence: list[Evidence], scope: Scope, conditions: Conditions, language: str
+) -> Answer:
     score = evidence[0].hit.score if evidence else 0.0
-    headline = f"{NOT_COVERED} {scope.text}".strip()
+    headline = f"{conditions.vocabulary.not_covered()} {scope.text}".strip()
     return Answer(
         question=question,
         verdict="not_covered",
@@ -275,6 +285,7 @@ def _not_covered(question: str, evidence: list[Evidence], scope: Scope) -> Answe
         quotes=(),
         confidence=Confidence("none", round(score, 4)),
         related=scope.examples[:MAX_RELATED],
+        language=language,
     )
 
 

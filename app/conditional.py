@@ -15,10 +15,9 @@ the other way round ("is it too late to appeal?") gets them flipped.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from app.answer import PREFIX, Option
+from app.answer import Option
 from app.conditions import Condition, Conditions, Side, Variable
 from app.question import Analysis
 from app.situation import Situation
@@ -113,19 +112,23 @@ def decide(
     definite = [s for s in possible if set(s.side.variables) <= set(known)]
     if definite and stated:
         holding = definite[0]
-        figures = [_said(by_name[n], *stated[n]) for n in holding.side.variables if n in stated]
+        figures = [
+            _said(by_name[n], *stated[n], conditions) for n in holding.side.variables if n in stated
+        ]
         if not figures:
             return None  # decided by presumption alone: nothing the buyer said to quote
         verdict = verdict_of(holding.side)
         reason = conditions.vocabulary.word(
-            "said", figure=" and ".join(figures), because=holding.side.because
+            "said",
+            figure=f" {conditions.vocabulary.word('and') or 'and'} ".join(figures),
+            because=holding.side.because,
         )
         from_words = any(
             not by_name[n].is_quantity and n not in situation.firm
             for n in holding.side.variables
             if n in stated
         )
-        headline = f"{PREFIX.get(verdict, '')} {reason}".strip()
+        headline = f"{conditions.vocabulary.prefix(verdict)} {reason}".strip()
         on_days = all(by_name[n].is_quantity for n in holding.side.variables if n in stated)
         return Decided(verdict, headline, holding.passage, from_words, on_days)
     if not possible or definite or len({verdict_of(s.side) for s in possible}) < 2:
@@ -142,7 +145,7 @@ def decide(
         if verdict == "depends":  # another unknown still decides: say which
             later = next(n for s in group for n in s.side.variables if n != asked.id)
             because = by_name[later].ask
-        headline = f"{PREFIX.get(verdict, '')} {_sentence(because)}".strip()
+        headline = f"{conditions.vocabulary.prefix(verdict)} {_sentence(because)}".strip()
         passages = tuple(dict.fromkeys(s.passage for s in group))
         options.append(Option(_label(asked, condition, conditions), verdict, headline, passages))
     if len({o.verdict for o in options}) < 2:
@@ -151,21 +154,16 @@ def decide(
     return Ask(asked.ask, tuple(options), because, asked.is_quantity)
 
 
-def _said(variable: Variable, value: float | str, said: str) -> str:
-    return _figure(said, value) if variable.is_quantity else said
+def _said(variable: Variable, value: float | str, said: str, conditions: Conditions) -> str:
+    return _figure(said, value, conditions) if variable.is_quantity else said
 
 
-def _next_ask(group: list[SideOf], asked: Variable) -> str:
-    """What would still have to be asked once ``asked`` is answered this way."""
-    rest = [v for s in group for v in s.side.variables if v != asked.id]
-    return f"it also depends on {rest[0]}" if rest else ""
-
-
-def _figure(said: str, days: float | str) -> str:
+def _figure(said: str, days: float | str, conditions: Conditions) -> str:
     """The buyer's figure as they said it, with the days it counts as when not in days."""
-    if re.search(r"\bdays?\b", said) or not isinstance(days, float) or days >= 365:
+    wording = conditions.vocabulary
+    if wording.says_days(said) or not isinstance(days, float) or days >= 365:
         return said  # "never replies" counts as forever, not as a number of days
-    return f"{said} ({days:g} day{'' if days == 1 else 's'})"
+    return wording.in_days(said, days)
 
 
 def _label(variable: Variable, condition: Condition, conditions: Conditions) -> str:

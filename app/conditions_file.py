@@ -201,7 +201,12 @@ def _table(tokens, where: str, tables, wording) -> list[CorpusIssue]:
 
 
 # The fields each wording template may use: checked at build time, filled at answer time.
-_TEMPLATE_FIELDS = {"said": ("figure", "because")} | {op: ("limit",) for op in OPERATORS}
+_TEMPLATE_FIELDS = (
+    {"said": ("figure", "because"), "in-days": ("said", "days")}
+    | {op: ("limit",) for op in OPERATORS}
+    # The headline's first words, the refusal, and the word joining two figures.
+    | {key: () for key in ("yes", "no", "depends", "not-covered", "and")}
+)
 
 
 def _template_problem(key: str, template: str) -> str | None:

@@ -51,6 +51,7 @@ from app.text import (
     split_sentences,
     word_count,
 )
+from app.translation import Translation, read_translations, translated_key
 
 VERDICTS = ("yes", "no", "depends", "info")
 MAX_WORDS = 120
@@ -117,9 +118,12 @@ class Passage:
     # The sentence of the quote that answers the passage's point, when the one nearest a
     # question may be a lead-in ("There are cases when dispute You can cancel.").
     highlight: str | None = None
+    # Its annotations in the corpus's other languages (``ru-rule``…): see app.translation.
+    translations: tuple[Translation, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
+        record["translations"] = [t.to_dict() for t in self.translations]
         record["questions"] = [asdict(q) for q in self.questions]
         record["facts"] = [asdict(f) for f in self.facts]
         record["sides"] = [s.to_dict() for s in self.sides]
@@ -142,6 +146,15 @@ class Passage:
             asks=record.get("asks", "any"),
             risk=tuple(record.get("risk", ())),
             highlight=record.get("highlight"),
+            translations=tuple(
+                Translation(
+                    t["language"],
+                    t["rule"],
+                    tuple(Question(**q) for q in t["questions"]),
+                    tuple(Side.from_dict(s) for s in t["sides"]),
+                )
+                for t in record.get("translations", ())
+            ),
         )
 
 
@@ -197,6 +210,7 @@ class Corpus:
     out_of_scope: tuple[Topic, ...] = ()
     conditions: Conditions = field(default_factory=Conditions)
     lexicon: Lexicon = field(default_factory=Lexicon)
+    locales: tuple[Any, ...] = ()  # app.locales.Locale: the other languages, by folder
 
 
 @dataclass(frozen=True)
@@ -215,7 +229,11 @@ class Coverage:
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Every file whose bytes define the corpus (and so the index), in a stable order."""
+    from app.locales import language_folders
+
     files = sorted(p for p in corpus_dir.glob("*.md") if p.name != "README.md")
+    for folder in language_folders(corpus_dir):
+        files += sorted(p for p in folder.glob("*.md") if p.name != "README.md")
     files += sorted((corpus_dir / "source").glob("*.txt"))
     return files
 
@@ -251,6 +269,15 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
     issues += condition_issues
     lexicon, lexicon_issues = parse_actions(corpus_dir / ACTIONS_FILE)
     issues += lexicon_issues
+    topics: list[Topic] = []
+    if (corpus_dir / OUT_OF_SCOPE_FILE).exists():
+        topics, topic_issues = _parse_out_of_scope(corpus_dir / OUT_OF_SCOPE_FILE)
+        issues += topic_issues
+    from app.locales import load_locales
+
+    locales, locale_issues = load_locales(corpus_dir, conditions, lexicon, tuple(topics))
+    issues += locale_issues
+    languages = tuple(locale.code for locale in locales)
 
     drafts: list[_Draft] = []
     sections: list[str] = []
@@ -263,7 +290,7 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
     passages = []
     points: dict[str, list[tuple[str, int, Side]]] = {}
     for draft in drafts:
-        passage, draft_issues = draft.validate(source, conditions, lexicon)
+        passage, draft_issues = draft.validate(source, conditions, lexicon, languages)
         issues += draft_issues
         if passage:
             passages.append(passage)
@@ -297,11 +324,6 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
         scope, scope_issues = _parse_scope(corpus_dir / SCOPE_FILE)
         issues += scope_issues
 
-    topics: list[Topic] = []
-    if (corpus_dir / OUT_OF_SCOPE_FILE).exists():
-        topics, topic_issues = _parse_out_of_scope(corpus_dir / OUT_OF_SCOPE_FILE)
-        issues += topic_issues
-
     if issues:
         raise CorpusError(issues)
     return Corpus(
@@ -316,6 +338,7 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
         out_of_scope=tuple(topics),
         conditions=conditions,
         lexicon=lexicon,
+        locales=locales,
     )
 
 
@@ -367,7 +390,11 @@ class _Draft:
     fields: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
     def validate(
-        self, source: str, conditions: Conditions | None = None, lexicon: Lexicon | None = None
+        self,
+        source: str,
+        conditions: Conditions | None = None,
+        lexicon: Lexicon | None = None,
+        languages: tuple[str, ...] = (),
     ) -> tuple[Passage | None, list[CorpusIssue]]:
         issues: list[CorpusIssue] = []
 
@@ -463,6 +490,17 @@ class _Draft:
                     f"(known: {', '.join(known) or 'none'})",
                 )
 
+        translations = read_translations(
+            self.fields,
+            self.line,
+            languages,
+            conditions or Conditions(),
+            tuple(sides),
+            tuple(f.amount.split()[0].rstrip("%") for f in facts),
+            VERDICTS,
+            Question,
+            problem,
+        )
         issues += self._check_directions(questions, lexicon or Lexicon())
         if issues:
             return None, issues
@@ -482,6 +520,7 @@ class _Draft:
                 asks=asks,
                 risk=risk,
                 highlight=highlight,
+                translations=translations,
             ),
             [],
         )
@@ -582,9 +621,14 @@ def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
         if key in draft.fields:
             issues.append(CorpusIssue(draft.path, item.line, f"field '{key}' given twice"))
             continue
-        if key in ("verdict", "rule", "point", "asks", "risk", "highlight"):
+        if key in ("verdict", "rule", "point", "asks", "risk", "highlight") or key.endswith(
+            "-rule"
+        ):
             draft.fields[key] = (item.line, value.lower() if key == "verdict" else value)
-        elif key in ("questions", "facts", "when"):
+        elif key in ("questions", "facts", "when") or (translated_key(key) or ("", ""))[1] in (
+            "questions",
+            "when",
+        ):
             nested = list(item.nested)
             if value:
                 nested.insert(0, (item.line, value))
@@ -684,3 +728,9 @@ def _duplicate_ids(drafts: list[_Draft]) -> list[CorpusIssue]:
                 )
             )
     return issues
+
+
+# The side files' parsers, for a language folder's files of the same formats (app.locales).
+parse_glossary = _parse_glossary
+parse_scope = _parse_scope
+parse_out_of_scope = _parse_out_of_scope

@@ -12,15 +12,16 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from app.answer import Answer
 from app.compose import Evidence, compose
 from app.config import Paths
-from app.embed import Embedder, get_embedder
+from app.embed import Embedder, MultilingualEmbedder, get_embedder
 from app.errors import IndexProblem, InputError
-from app.index import CALIBRATION, build_index, load_index, manifest_path
+from app.index import CALIBRATION, Index, build_index, load_index, manifest_path
+from app.language import MAIN, detect
 from app.retrieve import Hit, Query, Retriever, Settings
 from app.sanitize import readable
 
@@ -61,11 +62,13 @@ def _readable(question: str) -> str:
     return readable(question)
 
 
-def load_settings(index_dir: Path, manifest: dict | None = None) -> Settings:
+def load_settings(index_dir: Path, manifest: dict | None = None, language: str = MAIN) -> Settings:
     """Calibrated settings stored with the index, or the defaults when there are none.
 
-    A calibration made for another corpus (a rebuild carries it over) is still the best
-    guess there is, so it is used, with a warning naming the command that redoes it.
+    A second language is calibrated on its own questions (``languages.<code>`` of the
+    file); without those it takes the main language's. A calibration made for another
+    corpus (a rebuild carries it over) is still the best guess there is, so it is used,
+    with a warning naming the command that redoes it.
     """
     path = Path(index_dir) / CALIBRATION
     if not path.is_file():
@@ -73,12 +76,16 @@ def load_settings(index_dir: Path, manifest: dict | None = None) -> Settings:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         known = {f.name for f in fields(Settings)}
-        settings = Settings(**{k: float(v) for k, v in record["settings"].items() if k in known})
+        chosen = record["settings"]
+        if language != MAIN and language in record.get("languages", {}):
+            chosen = record["languages"][language]["settings"]
+        settings = Settings(**{k: float(v) for k, v in chosen.items() if k in known})
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as err:
         raise IndexProblem(
             f"{path} is unreadable ({err}); run `kbqa eval --calibrate` or delete it"
         ) from None
-    if manifest is not None and record.get("corpus_hash") != manifest["corpus"]["hash"]:
+    stale = manifest is not None and record.get("corpus_hash") != manifest["corpus"]["hash"]
+    if stale and language == MAIN:
         log.warning("%s was made for an earlier corpus; run `kbqa eval --calibrate`", path)
     return settings
 
@@ -87,6 +94,9 @@ def load_settings(index_dir: Path, manifest: dict | None = None) -> Settings:
 class _Loaded:
     retriever: Retriever
     stamp: tuple  # identifies the manifest and calibration files it was loaded from
+    # The retrievers of second languages, made on their first question (their model loads
+    # then, so English questions never pay for it).
+    locales: dict[str, Retriever] = field(default_factory=dict)
 
 
 class Engine:
@@ -103,12 +113,14 @@ class Engine:
         device: str = "cpu",
         settings: Settings | None = None,
         check_corpus: bool = True,
+        multilingual: Embedder | None = None,
     ):
         self.paths = paths or Paths.resolve()
         self._embedder = embedder
         self._device = device
         self._settings = settings
         self._check_corpus = check_corpus
+        self._multilingual = multilingual
         self._loaded: _Loaded | None = None
         self._failed_stamp: tuple[int, int] | None = None
         self._lock = threading.Lock()
@@ -122,6 +134,46 @@ class Engine:
     def load(self) -> Retriever:
         """The current retriever, (re)loading the index when its manifest changed."""
         return self._state().retriever
+
+    def labels(self, language: str) -> dict[str, str]:
+        """The words around an answer in ``language`` (empty: the main language's)."""
+        local = self._state().retriever.index.locale(language)
+        return dict(local.language.labels) if local and local.language else {}
+
+    def language_of(self, question: str) -> str:
+        """The code of the language ``question`` is written in ("en", "ru")."""
+        index = self._state().retriever.index
+        return detect(question, tuple(i.language for i in index.locales if i.language))
+
+    def retriever_for(self, language: str) -> Retriever:
+        """The retriever that reads questions in ``language``."""
+        return self._retriever(self._state(), language)
+
+    def _retriever(self, state: _Loaded, language: str) -> Retriever:
+        if language == MAIN:
+            return state.retriever
+        found = state.locales.get(language)
+        if found is not None:
+            return found
+        with self._lock:
+            if language not in state.locales:
+                state.locales[language] = self._local_retriever(state.retriever.index, language)
+        return state.locales[language]
+
+    def _local_retriever(self, index: Index, language: str) -> Retriever:
+        local = index.locale(language)
+        if local is None:
+            raise IndexProblem(f"the index has no {language} annotations; run `kbqa build`")
+        if self._multilingual is None:
+            self._multilingual = MultilingualEmbedder()
+        built = index.manifest["languages"][language]["model"]
+        if built["weights_sha256"] != self._multilingual.weights_hash():
+            raise IndexProblem(
+                f"the {language} vectors in {index.path} were built with other weights of "
+                f"{built['name']}; run `kbqa build --force`"
+            )
+        settings = self._settings or load_settings(index.path, index.manifest, language)
+        return Retriever(local, self._multilingual, settings)
 
     def build_if_missing(self, log: Callable[[str], None]) -> bool:
         """Build the index when there is none but the corpus is there; True if it built."""
@@ -171,7 +223,9 @@ class Engine:
         """
         text = clean_question(question)
         state = self._state()
-        retriever = state.retriever
+        index = state.retriever.index
+        language = detect(text, tuple(i.language for i in index.locales if i.language))
+        retriever = self._retriever(state, language)
         if settings is not None:
             retriever = retriever.with_settings(settings)
         query = query or retriever.prepare(text)
@@ -213,11 +267,13 @@ class Engine:
             situation=query.situation,
             points=points,
             conditions=index.conditions,
+            language=language,
         )
         return answer, ranking
 
     def prepare(self, question: str) -> Query:
-        return self.load().prepare(clean_question(question))
+        text = clean_question(question)
+        return self.retriever_for(self.language_of(text)).prepare(text)
 
 
 def _stamp(index_dir: Path) -> tuple | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from app.answer import Answer
 from app.engine import Engine
 from app.evalset import Item, load_items, load_sets
 from app.index import Index
+from app.language import MAIN
 from app.retrieve import Hit, Query, Settings
 from app.text import mentions_amount
 
@@ -96,7 +98,9 @@ class Outcome:
 
     @property
     def fact_ok(self) -> bool:
-        return self.item.fact is None or _mentions(self.answer.headline, self.item.fact)
+        return self.item.fact is None or _mentions(
+            self.answer.headline, self.item.fact, self.answer.language
+        )
 
     @property
     def ok(self) -> bool:
@@ -155,12 +159,18 @@ def run(
     Where the composed answer refuses, so does the baseline: the comparison is of verdict
     composition, not of the refusal rule, which both would share.
     """
-    nearest = NearestQuestion(engine.load().index)
+    nearest: dict[str, NearestQuestion] = {}  # by language: each has its own vectors
     outcomes = []
     for item in items:
         query = (cache or {}).get(item.q) or engine.prepare(item.q)
         answer, ranking = engine.ask_with_hits(item.q, settings=settings, query=query)
-        baseline = "not_covered" if answer.verdict == "not_covered" else nearest.verdict(query)
+        if answer.language not in nearest:
+            nearest[answer.language] = NearestQuestion(engine.retriever_for(answer.language).index)
+        baseline = (
+            "not_covered"
+            if answer.verdict == "not_covered"
+            else nearest[answer.language].verdict(query)
+        )
         rank = rank_of(ranking, item.passages)
         outcomes.append(Outcome(item, answer, rank, baseline, query.analysis.polarity))
     return outcomes
@@ -246,10 +256,13 @@ def by_kind(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
     }
 
 
-def _mentions(headline: str, fact: str) -> bool:
+def _mentions(headline: str, fact: str, language: str = MAIN) -> bool:
+    """Whether the headline names the fact ("15 days"); in another language, its number."""
     match = re.match(r"(\d+(?:\.\d+)?)\s*(%|\w+)", fact.strip())
     if not match:
         return fact.lower() in headline.lower()
+    if language != MAIN:
+        return bool(re.search(rf"(?<![\d.,]){re.escape(match[1])}(?![\d]|[.,]\d)", headline))
     return mentions_amount(headline, *match.groups())
 
 
@@ -262,6 +275,10 @@ def columns(by_set: dict[str, list[Outcome]]) -> dict[str, list[Outcome]]:
     splits: dict[str, list[Outcome]] = {}
     for name, outcomes in by_set.items():
         split = "held-out" if name.startswith("heldout") else "tuning"
+        # Nor are languages: a set's language is the one most of its questions are in.
+        language = Counter(o.answer.language for o in outcomes).most_common(1)
+        if language and language[0][0] != MAIN:
+            split = f"{split} {language[0][0]}"
         splits.setdefault(split, []).extend(outcomes)
     pooled = {f"{split} (all)": rows for split, rows in splits.items()}
     return {**by_set, **pooled} if len(by_set) > len(splits) > 0 else dict(by_set)

@@ -52,10 +52,12 @@ from app.corpus import (
     content_hash,
     load_corpus,
 )
-from app.embed import Embedder
+from app.embed import Embedder, MultilingualEmbedder
 from app.errors import IndexProblem
+from app.language import Grammar, Language
 from app.lexicon import Lexicon
 from app.text import canonicalize, compile_replacements, split_sentences
+from app.translation import in_language
 
 INDEX_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -70,6 +72,7 @@ OUT_OF_SCOPE_DENSE = "out-of-scope.faiss"
 # Written by `kbqa eval --calibrate`, not by the build; a rebuild carries it over.
 CALIBRATION = "calibration.json"
 DENSE = "dense.faiss"
+LOCALE = "locale.json"  # a language's words: "ru-locale.json"
 # Above this many bytes a file is checked by size only: hashing gigabytes at every start costs.
 HASH_LIMIT = 64 << 20
 BUILD_HINT = "kbqa build"
@@ -108,6 +111,13 @@ class Index:
     out_of_scope_names: tuple[tuple[str, str], ...] = ()  # (topic id, name)
     conditions: Conditions = field(default_factory=Conditions)
     lexicon: Lexicon = field(default_factory=Lexicon)
+    # A second language's view (passages with its annotations, its own vectors, words and
+    # wording): ``language`` is set on it; the main index lists them in ``locales``.
+    language: Language | None = None
+    locales: tuple[Index, ...] = ()
+
+    def locale(self, code: str) -> Index | None:
+        return next((i for i in self.locales if i.language and i.language.code == code), None)
 
     @property
     def version(self) -> str:
@@ -157,6 +167,7 @@ def build_index(
     log: Callable[[str], None] = lambda message: None,
     progress: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    multilingual: Embedder | None = None,
 ) -> BuildResult:
     """Parse, validate and embed the corpus; swap the new index in atomically.
 
@@ -168,9 +179,11 @@ def build_index(
     corpus = load_corpus(corpus_dir)
     log(f"parsed {len(corpus.passages)} passages, {len(corpus.sections)} sections: {corpus_dir}")
 
+    if corpus.locales and multilingual is None:
+        multilingual = MultilingualEmbedder()
     with _build_lock(index_dir), _writing(index_dir):
         if not force:
-            current = _up_to_date(index_dir, corpus, embedder)
+            current = _up_to_date(index_dir, corpus, embedder, multilingual)
             if current is not None:
                 return BuildResult(
                     index_dir,
@@ -186,11 +199,28 @@ def build_index(
         vectors = embedder.encode(texts + oos_texts, progress=progress)
         _check_vectors(vectors, len(texts) + len(oos_texts), embedder.dim)
         vectors, oos_vectors = vectors[: len(texts)], vectors[len(texts) :]
+        locales = []
+        for locale in corpus.locales:
+            assert multilingual is not None
+            passages = tuple(in_language(p, locale.code) for p in corpus.passages)
+            local_refs, local_texts = vector_texts(passages, locale.glossary)
+            topics = _local_topics(locale.out_of_scope, corpus.out_of_scope)
+            local_oos = out_of_scope_texts(topics, locale.glossary)
+            count = len(local_texts) + len(local_oos)
+            log(f"embedding {count} {locale.code} texts with {multilingual.name}")
+            local = multilingual.encode(local_texts + local_oos, progress=progress)
+            _check_vectors(local, len(local_texts) + len(local_oos), multilingual.dim)
+            locales.append(
+                (locale, local_refs, local[: len(local_texts)], local[len(local_texts) :])
+            )
 
         tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
         try:
             tmp.chmod(0o755)  # mkdtemp makes it private; an index is meant to be read by all
             manifest = _write_index(tmp, corpus, refs, vectors, oos_vectors, embedder, now())
+            if locales:
+                assert multilingual is not None
+                manifest = _write_locales(tmp, manifest, locales, corpus, multilingual)
             if (index_dir / CALIBRATION).is_file():
                 shutil.copy2(index_dir / CALIBRATION, tmp / CALIBRATION)
             _swap_into_place(tmp, index_dir)
@@ -316,6 +346,10 @@ def _read_index(index_dir: Path) -> Index:
     if manifest != _read_json(manifest_file):
         raise _Raced()
     names = tuple((t.id, name) for t in topics for name in t.names)
+    locales = tuple(
+        _read_locale(index_dir, code, record, manifest, passages)
+        for code, record in manifest.get("languages", {}).items()
+    )
     return Index(
         index_dir,
         manifest,
@@ -329,7 +363,51 @@ def _read_index(index_dir: Path) -> Index:
         names,
         conditions,
         lexicon,
+        locales=locales,
     )
+
+
+def _read_locale(index_dir: Path, code: str, record: dict, manifest: dict, passages) -> Index:
+    """A language's view of the index: its passages' annotations, vectors and words."""
+    try:
+        data = _read_json(index_dir / f"{code}-{LOCALE}")
+        language = Language(
+            data["language"]["code"],
+            data["language"]["name"],
+            data["language"]["letters"],
+            data["language"]["stemmer"],
+            Grammar(**{k: tuple(v) for k, v in data["language"]["grammar"].items()}),
+            tuple(tuple(pair) for pair in data["language"]["labels"]),
+        )
+        topics = tuple(
+            Topic(r["id"], tuple(r["questions"]), tuple(r.get("names", ())))
+            for r in data["out_of_scope"]
+        )
+        vectors = tuple(VectorRef(**r) for r in _read_json(index_dir / f"{code}-{VECTORS}"))
+        local = Index(
+            index_dir,
+            manifest,
+            tuple(in_language(p, code) for p in passages),
+            vectors,
+            tuple(GlossaryEntry(**g) for g in data["glossary"]),
+            Scope(data["scope"]["text"], tuple(data["scope"]["examples"])),
+            _read_faiss(index_dir / f"{code}-{DENSE}"),
+            tuple((t.id, q) for t in topics for q in t.questions),
+            _read_faiss(index_dir / f"{code}-{OUT_OF_SCOPE_DENSE}"),
+            tuple((t.id, name) for t in topics for name in t.names),
+            Conditions.from_dict(data["conditions"]),
+            Lexicon.from_dict(data["actions"]),
+            language=language,
+        )
+    except (TypeError, KeyError) as err:
+        raise IndexProblem(
+            f"{index_dir} holds {code} records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
+        ) from None
+    if local.dense.ntotal != len(vectors) or local.dense.d != record["model"]["dim"]:
+        raise IndexProblem(
+            f"{index_dir}: the {code} vectors do not match the manifest; run `{BUILD_HINT} --force`"
+        )
+    return local
 
 
 def _read_faiss(path: Path) -> faiss.Index:
@@ -378,8 +456,11 @@ def _sha256(path: Path) -> str:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _up_to_date(index_dir: Path, corpus: Corpus, embedder: Embedder) -> dict[str, Any] | None:
-    """The current manifest if the index there is intact and built from this corpus and model."""
+def _up_to_date(
+    index_dir: Path, corpus: Corpus, embedder: Embedder, multilingual: Embedder | None
+) -> dict[str, Any] | None:
+    """The current manifest if the index there is intact and built from this corpus and
+    these models."""
     try:
         index = load_index(index_dir)
     except IndexProblem:
@@ -390,6 +471,9 @@ def _up_to_date(index_dir: Path, corpus: Corpus, embedder: Embedder) -> dict[str
         and manifest["model"]["name"] == embedder.name
         and manifest["model"]["weights_sha256"] == embedder.weights_hash()
     )
+    for record in manifest.get("languages", {}).values():
+        same = same and multilingual is not None
+        same = same and record["model"]["weights_sha256"] == multilingual.weights_hash()
     return manifest if same else None
 
 
@@ -455,6 +539,70 @@ def _write_index(
         },
     }
     # The manifest goes last: a folder with a manifest is a complete one.
+    _write_json(folder / MANIFEST, manifest)
+    for path in folder.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+    return manifest
+
+
+def _local_topics(local: tuple[Topic, ...], main: tuple[Topic, ...]) -> tuple[Topic, ...]:
+    """A language's out-of-scope topics: its own questions and names, then the main ones
+    (the multilingual model matches across languages)."""
+    by_id = {t.id: t for t in local}
+    return tuple(
+        Topic(
+            t.id,
+            (*by_id[t.id].questions, *t.questions) if t.id in by_id else t.questions,
+            tuple(dict.fromkeys((*by_id[t.id].names, *t.names))) if t.id in by_id else t.names,
+        )
+        for t in main
+    )
+
+
+def _write_locales(folder: Path, manifest: dict, locales, corpus: Corpus, model: Embedder) -> dict:
+    """Each language's vectors and words beside the main index, listed in the manifest
+    (which is written again, last)."""
+    languages = {}
+    for locale, refs, vectors, oos_vectors in locales:
+        code = locale.code
+        dense = faiss.IndexFlatIP(model.dim)
+        dense.add(vectors)
+        faiss.write_index(dense, str(folder / f"{code}-{DENSE}"))
+        oos = faiss.IndexFlatIP(model.dim)
+        oos.add(oos_vectors)
+        faiss.write_index(oos, str(folder / f"{code}-{OUT_OF_SCOPE_DENSE}"))
+        _write_json(folder / f"{code}-{VECTORS}", [ref.__dict__ for ref in refs])
+        language = locale.language
+        _write_json(
+            folder / f"{code}-{LOCALE}",
+            {
+                "language": {
+                    "code": language.code,
+                    "name": language.name,
+                    "letters": language.letters,
+                    "stemmer": language.stemmer,
+                    "grammar": {k: list(v) for k, v in language.grammar.__dict__.items()},
+                    "labels": [list(pair) for pair in language.labels],
+                },
+                "glossary": [g.to_dict() for g in locale.glossary],
+                "scope": locale.scope.to_dict(),
+                "out_of_scope": [
+                    t.to_dict() for t in _local_topics(locale.out_of_scope, corpus.out_of_scope)
+                ],
+                "conditions": locale.conditions.to_dict(),
+                "actions": locale.lexicon.to_dict(),
+            },
+        )
+        languages[code] = {
+            "model": {"name": model.name, "weights_sha256": model.weights_hash(), "dim": model.dim},
+            "vectors": len(refs),
+            "out_of_scope": len(oos_vectors),
+        }
+        for name in (DENSE, OUT_OF_SCOPE_DENSE, VECTORS, LOCALE):
+            path = folder / f"{code}-{name}"
+            manifest["files"][path.name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    manifest["languages"] = languages
     _write_json(folder / MANIFEST, manifest)
     for path in folder.iterdir():
         with path.open("rb") as handle:

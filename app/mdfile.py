@@ -76,7 +76,7 @@ def shown(path: Path) -> str:
 
 # A lower-case slug: passage, topic, variable and action ids.
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_FIELD = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z_ ]*?)\s*:\s*(?P<value>.*)$", re.DOTALL)
+_FIELD = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z_ -]*?)\s*:\s*(?P<value>.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,20 @@ import numpy as np
 from app.corpus import Passage
 from app.embed import Embedder, model_dir
 from app.errors import ModelError
+from app.grammar import analyze_in
 from app.index import Index
+from app.language import Language
 from app.question import Analysis, analyze
 from app.situation import Situation, read_situation
-from app.text import Speller, canonicalize, compile_replacements, split_sentences, tokens
+from app.text import (
+    Speller,
+    canonicalize,
+    compile_replacements,
+    snowball_stem,
+    split_sentences,
+    tokens,
+    tokens_in,
+)
 
 DENSE_CANDIDATES = 512  # FAISS neighbours gathered per question, before grouping by passage
 
@@ -120,6 +130,8 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings or Settings()
         self.replacements = compile_replacements((g.term, g.meaning) for g in index.glossary)
+        # A second language's index (``index.language``) is read with its own words.
+        self.language = index.language
         self.bm25 = BM25([self._document_tokens(p) for p in index.passages])
         self.question_analysis = {
             p.id: tuple(self._analyze(q.text)[0] for q in p.questions) for p in index.passages
@@ -148,10 +160,19 @@ class Retriever:
 
     def _document_tokens(self, passage: Passage) -> list[str]:
         text = " ".join([passage.text, passage.rule, *(q.text for q in passage.questions)])
-        return tokens(text, self.replacements)
+        return self.tokens(text)
+
+    def tokens(self, text: str) -> list[str]:
+        """Lexical tokens in the index's language."""
+        if self.language is None:
+            return tokens(text, self.replacements)
+        stopwords = frozenset(self.language.grammar.stopwords)
+        return tokens_in(text, self.replacements, self.language.stemmer, stopwords)
 
     @cached_property
     def speller(self) -> Speller:
+        if self.language is not None:
+            return self._local_speller(self.language)
         vocabulary: Counter[str] = Counter()
         for passage in self.index.passages:
             for text in (passage.text, passage.rule, *(q.text for q in passage.questions)):
@@ -160,8 +181,29 @@ class Retriever:
             vocabulary.update(w.lower() for w in re.findall(r"[A-Za-z]+", entry.term))
         return Speller(vocabulary, known=_general_words())
 
+    def _local_speller(self, language: Language) -> Speller:
+        """A second language's speller: its annotations' and word lists' words, and its
+        stemmer standing in for the general word list it lacks."""
+        vocabulary: Counter[str] = Counter()
+        words = r"[^\W\d_]+"
+        texts = [t for p in self.index.passages for t in (p.rule, *(q.text for q in p.questions))]
+        texts += [g.term for g in self.index.glossary] + [g.meaning for g in self.index.glossary]
+        for variable in self.index.conditions.variables:
+            texts += [*variable.cues, *(p for v in variable.values for p in v.phrases)]
+        vocabulary_rows = self.index.conditions.vocabulary.__dict__.values()
+        texts += [str(row[0]) for rows in vocabulary_rows for row in rows]
+        for action in self.index.lexicon.actions:
+            texts += [*action.does, *action.undoes, *action.safe]
+        texts += [
+            *self.index.lexicon.bad,
+            *(w for f in language.grammar.__dict__.values() for w in f),
+        ]
+        for text in texts:
+            vocabulary.update(re.findall(words, text.lower().replace("ё", "е")))
+        return Speller(vocabulary, word=words, stem=snowball_stem(language.stemmer))
+
     def prepare(self, question: str) -> Query:
-        corrected = self.speller.correct(question)
+        corrected = self.speller.correct(question.replace("ё", "е").replace("Ё", "Е"))
         canonical = canonicalize(corrected, self.replacements)
         vector = self.embedder.encode([canonical])[0]
         analysis, situation = self._analyze(corrected)
@@ -170,7 +212,11 @@ class Retriever:
     def _analyze(self, text: str) -> tuple[Analysis, Situation]:
         """How a question asks, with the situations it states folded in."""
         situation = read_situation(text, self.index.conditions)
-        return replace(analyze(text, self.index.lexicon), states=situation.states), situation
+        if self.language is None:
+            analysis = analyze(text, self.index.lexicon)
+        else:
+            analysis = analyze_in(text, self.index.lexicon, self.language.grammar)
+        return replace(analysis, states=situation.states), situation
 
     def retrieve(self, question: str | Query) -> list[Hit]:
         query = question if isinstance(question, Query) else self.prepare(question)
@@ -194,7 +240,7 @@ class Retriever:
         floor = float(found[-1]) if len(found) else 0.0
         dense[dense == -1.0] = floor  # not among the neighbours: at most the last neighbour
 
-        lexical = self.bm25.scores(tokens(query.canonical, self.replacements))
+        lexical = self.bm25.scores(self.tokens(query.canonical))
         fused = alpha * dense + (1 - alpha) * lexical
         dense_rank = _ranks(dense)
         lexical_rank = _ranks(lexical)
@@ -220,7 +266,7 @@ class Retriever:
         A question naming one of a topic's ``names`` ("amazon") is as out of scope as can be:
         similarity 1.0.
         """
-        words = set(re.findall(r"[a-z0-9]+", query.corrected.lower()))
+        words = set(re.findall(r"[^\W_]+", query.corrected.lower().replace("ё", "е")))
         for topic, name in self.index.out_of_scope_names:
             if name in words:
                 return 1.0, topic

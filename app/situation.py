@@ -79,8 +79,10 @@ class Situation:
 
 
 def _plain(text: str) -> str:
-    """Words only, one space apart, apostrophes dropped: "hasn't" and "hasnt" meet."""
-    return " ".join(re.findall(r"\w+", text.lower().replace("'", "")))
+    """Words only, one space apart, apostrophes dropped ("hasn't" and "hasnt" meet), ё as
+    е; a word list's ``*`` (any ending) and ``…`` (a gap) are kept."""
+    text = text.lower().replace("'", "").replace("ё", "е").replace("...", "…")
+    return " ".join(re.findall(r"\w+\*?|…", text))
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def read_situation(question: str, conditions: Conditions) -> Situation:
     if not conditions.variables:
         return Situation()
     patterns = _patterns(conditions)
-    text = question.lower().replace("’", "'")
+    text = question.lower().replace("’", "'").replace("ё", "е")
     sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
     read: dict[str, set[str | None]] = {}
     hedged: set[str] = set()  # situations read from a question or a sentence with a hedge
@@ -202,9 +204,14 @@ def _read_values(words: str, values, patterns: _Patterns) -> list[str | tuple[st
     for m in sorted(matches, key=lambda m: (m[0] - m[1], m[0])):
         if all(m[1] <= k[0] or k[1] <= m[0] for k in kept):
             kept.append(m)
+    # A negation inside an earlier phrase belongs to it ("не получил" in "посылку не
+    # получил, трек не обновляется"): masked, it governs nothing after.
+    masked = words
+    for start, end, _ in kept:
+        masked = masked[:start] + re.sub(r"\S", "x", masked[start:end]) + masked[end:]
     out: list[str | tuple[str]] = []
     for start, _, name in sorted(kept):
-        before = words[:start].split()
+        before = masked[:start].split()
         if _governs(patterns.unread, before):
             out.append("")
         elif _governs(patterns.pending, before):
@@ -248,8 +255,11 @@ def _durations(text: str, sentences, mentioned: set[int], patterns: _Patterns):
         per_unit = patterns.units[_key(match["unit"])]
         qualifier = match.groupdict().get("qualifier")
         days = amount * per_unit + (patterns.qualifiers[_key(qualifier)] if qualifier else 0.0)
-        # Said back in plain form: "after the 15-day" -> "after 15 days".
-        unit = _key(match["unit"]) if per_unit != 1 else ("day" if amount == 1 else "days")
+        # Said back in plain form: "after the 15-day" -> "after 15 days" (English day
+        # units only; another language's unit is said back as the buyer wrote it).
+        unit = _key(match["unit"])
+        if per_unit == 1 and unit.isascii():
+            unit = "day" if amount == 1 else "days"
         said = " ".join(w for w in (qualifier and _key(qualifier), _key(raw), unit) if w)
         numeric.append((match.start(), match.end(), days, said))
 

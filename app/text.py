@@ -8,7 +8,8 @@ for lexical matching.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 
 # Bullet glyphs are layout, not words: the verbatim check treats them as whitespace.
 _LAYOUT = re.compile(r"[\s•]+")
@@ -117,6 +118,36 @@ def tokens(text: str, replacements: list[tuple[re.Pattern, str]] | None = None) 
     return [stem(word) for word in _WORD.findall(text.lower()) if word not in STOPWORDS]
 
 
+_ANY_WORD = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=8)
+def _snowball(algorithm: str):
+    import Stemmer  # PyStemmer: Snowball stemmers in C, loaded for a second language only
+
+    return Stemmer.Stemmer(algorithm)
+
+
+def snowball_stem(algorithm: str) -> Callable[[str], str]:
+    """One word's stem with a Snowball ``algorithm`` ("russian")."""
+    return _snowball(algorithm).stemWord
+
+
+def tokens_in(
+    text: str,
+    replacements: list[tuple[re.Pattern, str]] | None,
+    stemmer: str,
+    stopwords: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Lexical tokens of a second language: any script's words, ё as е, its stop words
+    dropped, stemmed with its Snowball ``stemmer`` (Latin words, "paypal", pass through it
+    unharmed)."""
+    if replacements:
+        text = canonicalize(text, replacements)
+    words = [w for w in _ANY_WORD.findall(text.lower().replace("ё", "е")) if w not in stopwords]
+    return _snowball(stemmer).stemWords(words)
+
+
 def find_terms(text: str, terms: Mapping[str, str]) -> list[tuple[str, str]]:
     """The (term, meaning) pairs whose term occurs in text as a whole word, in text order."""
     found = []
@@ -164,7 +195,20 @@ class Speller:
         werent im ive ill id its thats whats hes shes theyre youre theres""".split()
     )
 
-    def __init__(self, vocabulary: Mapping[str, int], known: Iterable[str] = ()):
+    def __init__(
+        self,
+        vocabulary: Mapping[str, int],
+        known: Iterable[str] = (),
+        *,
+        word: str = r"[A-Za-z]+",
+        stem: Callable[[str], str] | None = None,
+    ):
+        """``word`` is what a word is made of; with ``stem`` (a language without a general
+        word list), a word whose stem the vocabulary already has is an inflection, not a
+        typo, and stays: "пришлю" (will send) must not become "пришли" (arrived)."""
+        self.word = re.compile(word)
+        self.stem = stem
+        self.stems = frozenset(stem(w) for w in vocabulary) if stem else frozenset()
         self.vocabulary = dict(vocabulary)
         self.known = frozenset(known) | frozenset(self.vocabulary) | self.CONTRACTIONS
         self._deletes: dict[str, set[str]] = {}
@@ -176,6 +220,8 @@ class Speller:
     def correct_word(self, word: str) -> str:
         lower = word.lower()
         if len(lower) < 4 or lower in self.known or not lower.isalpha():
+            return word
+        if self.stem is not None and self.stem(lower) in self.stems:
             return word
         limit = 1 if len(lower) < 7 else 2
         candidates: set[str] = set()
@@ -189,7 +235,7 @@ class Speller:
         return word
 
     def correct(self, text: str) -> str:
-        return re.sub(r"[A-Za-z]+", lambda m: self.correct_word(m.group(0)), text)
+        return self.word.sub(lambda m: self.correct_word(m.group(0)), text)
 
 
 def _deletions(word: str) -> set[str]:

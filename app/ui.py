@@ -17,7 +17,7 @@ from app.conditions import MAX_OPTIONS  # buttons for a clarifying question's op
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.errors import InputError, KbqaError
 from app.feedback import FeedbackLog
-from app.render import render_html
+from app.render import Labels, render_html
 
 TITLE = "kbqa · AliExpress disputes"
 PROMPT = "Type a question about your AliExpress dispute, or pick an example above."
@@ -89,28 +89,29 @@ def respond(engine: Engine, question: Any) -> Reply:
         log.error("could not answer: %s", err)
         message = "Sorry, kbqa cannot answer right now. Please try again in a moment."
         return Reply(_message(message), "", (), None)
-    return _reply(answer, notice)
+    return _reply(answer, notice, engine.labels(answer.language))
 
 
-def choose(answer: Answer | None, option: int) -> Reply:
+def choose(answer: Answer | None, option: int, labels: Labels | None = None) -> Reply:
     """The reply once the buyer clicks a clarifying option: the answer for that side, with
     no retyping and no second retrieval (``Answer.choose``)."""
     if answer is None:
         return Reply(_message(PROMPT), "", (), None)
     try:
-        return _reply(answer.choose(option))
+        return _reply(answer.choose(option), labels=labels)
     except IndexError:
-        return _reply(answer)  # a stale click after the options went: keep what is shown
+        return _reply(answer, labels=labels)  # a stale click after the options went
 
 
-def _reply(answer: Answer, notice: str = "") -> Reply:
+def _reply(answer: Answer, notice: str = "", labels: Labels | None = None) -> Reply:
     """A refusal's related questions are the scope's examples, already at the top of the
     page: they are not offered again."""
     related = () if answer.verdict == "not_covered" else answer.related[:MAX_RELATED]
     options = ()
     if answer.clarify is not None:
         options = tuple(o.label for o in answer.clarify.options[:MAX_OPTIONS])
-    return Reply(render_html(answer), notice, related, answer.to_dict(), options, answer)
+    html = render_html(answer, labels)
+    return Reply(html, notice, related, answer.to_dict(), options, answer)
 
 
 def api_ask(engine: Engine, question: Any) -> dict[str, Any]:
@@ -162,7 +163,8 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
 
     def pick(option: int):
         def handler(answer: Answer | None):
-            return update(choose(answer, option))
+            labels = engine.labels(answer.language) if answer is not None else None
+            return update(choose(answer, option, labels))
 
         return handler
 

@@ -14,7 +14,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
 REPO = Path(__file__).resolve().parent.parent
 # The answer's JSON contract, in order: what `kbqa ask --json`, /ask and the page's state hold.
-ANSWER_KEYS = ["question", "verdict", "headline", "quotes", "confidence", "related", "clarify"]
+ANSWER_KEYS = [
+    "question",
+    "verdict",
+    "headline",
+    "quotes",
+    "confidence",
+    "related",
+    "clarify",
+    "language",
+]
 
 
 @pytest.fixture

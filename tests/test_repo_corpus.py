@@ -68,4 +68,10 @@ def test_committed_calibration_belongs_to_the_committed_index():
         "index/calibration.json predates the corpus: run `kbqa eval --calibrate`"
     )
     tuning = {p.name for p in (REPO / "tests" / "eval").glob("tune*.yaml")}
-    assert set(calibration["question_sets"]) == tuning, "recalibrate: `kbqa eval --calibrate`"
+    # Every tuning set, each under its language: English at the top, Russian under languages.
+    used = set(calibration["question_sets"])
+    for code, entry in calibration["languages"].items():
+        assert code in manifest["languages"], code
+        used |= set(entry["question_sets"])
+    assert used == tuning, "recalibrate: `kbqa eval --calibrate`"
+    assert "tune-ru.yaml" in calibration["languages"]["ru"]["question_sets"]

@@ -85,6 +85,9 @@ class Stub:
     def ask(self, question: str) -> Answer:
         return self.answer
 
+    def labels(self, language: str) -> dict[str, str]:
+        return {}
+
 
 @pytest.fixture
 def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:

@@ -1,0 +1,81 @@
+"""The repository's Russian words (corpus/ru/) read Russian buyers' situations and questions.
+
+No model here: these are the word lists and the code that reads them, on sentences a
+buyer would write. The answers end to end are measured by tests/test_eval.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.corpus import load_corpus
+from app.grammar import analyze_in
+from app.situation import read_situation
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def ru():
+    corpus = load_corpus(REPO / "corpus")
+    (locale,) = [loc for loc in corpus.locales if loc.code == "ru"]
+    return locale
+
+
+@pytest.mark.parametrize(
+    ("question", "days", "quantity"),
+    [
+        ("спор закрыли 10 дней назад, можно подать апелляцию?", 10, "days-since-closed"),
+        ("спор закрыли две недели назад", 14, "days-since-closed"),
+        ("спор закрыли больше 15 дней назад", 15.5, "days-since-closed"),
+        ("спор закрыли месяц назад", 30, "days-since-closed"),
+        ("спор закрыли вчера", 1, "days-since-closed"),
+        ("открыл спор 3 дня назад, продавец молчит", 3, "days-since-opened"),
+    ],
+)
+def test_russian_durations_become_days_of_the_right_quantity(ru, question, days, quantity):
+    situation = read_situation(question, ru.conditions)
+    assert [(d.days, quantity in d.quantities) for d in situation.durations] == [(days, True)]
+
+
+@pytest.mark.parametrize(
+    ("question", "states"),
+    [
+        ("посылка ещё не пришла, можно отменить спор?", {"item-arrived": "no"}),
+        # A negation inside an earlier phrase governs nothing after it.
+        ("посылку не получил, трек не обновляется", {"item-arrived": "no"}),
+        ("посылка пришла, можно отменить спор?", {"item-arrived": "yes"}),
+        ("меня не устраивает предложение, хочу полный возврат", {"offer-suits": "no"}),
+        ("продавец пришлёт новый товар, закрыть спор?", {"replacement-received": "no"}),
+        # A promise is no arrival.
+        ("Продавец обещает, что посылка придет на следующей неделе", {}),
+    ],
+)
+def test_russian_situations_are_read_or_left_unread(ru, question, states):
+    assert dict(read_situation(question, ru.conditions).states) == states
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "polarity", "form"),
+    [
+        ("стоит ли закрыть спор, если продавец обещает вернуть деньги?", "close", 1, "yesno"),
+        ("стоит ли оставить спор открытым?", "close", -1, "yesno"),
+        ("можно не закрывать спор пока не придут деньги?", "close", -1, "yesno"),
+        ("продавец просит подтвердить получение, это развод?", "confirm", -1, "yesno"),
+        ("как отменить спор на алиэкспресс", "close", 1, "open"),
+        ("сколько дней на апелляцию", None, None, "open"),
+        # A relative "где" inside a yes/no question does not make it an open one.
+        ("можно игнорировать сообщения, где он просит отменить спор?", "accept", -1, "yesno"),
+    ],
+)
+def test_russian_questions_read_their_action_and_form(ru, question, kind, polarity, form):
+    analysis = analyze_in(question, ru.lexicon, ru.language.grammar)
+    assert (analysis.kind, analysis.polarity, analysis.form) == (kind, polarity, form)
+
+
+def test_every_passage_has_its_russian_headline_and_questions():
+    corpus = load_corpus(REPO / "corpus")
+    for passage in corpus.passages:
+        (translation,) = passage.translations
+        assert translation.language == "ru"
+        assert translation.rule and len(translation.questions) >= 3, passage.id
+        assert len(translation.sides) == len(passage.sides), passage.id
