@@ -85,8 +85,9 @@ def analyze_in(question: str, lexicon: Lexicon, grammar: Grammar) -> Analysis:
 
 def _form(sentence: str, grammar: Grammar) -> str:
     """``open``, ``yesno`` or ``short``: whichever marker comes first decides. An open word
-    counts only near the start of a clause ("спор закрыли, как подать апелляцию?"); further
-    in, it is a relative word ("можно игнорировать сообщения, где он просит…?")."""
+    counts only near the start of a clause ("спор закрыли, как подать апелляцию?") or as
+    the sentence's last words ("…не пришла чо делать"); elsewhere it is a relative word
+    ("можно игнорировать сообщения, где он просит…?")."""
     yesno = _pattern(grammar.yesno)
     first_yesno = yesno.search(sentence).start() if yesno and yesno.search(sentence) else None
     first_open = None
@@ -101,6 +102,10 @@ def _form(sentence: str, grammar: Grammar) -> str:
                 break
             offset += len(clause)
     if first_open is not None and (first_yesno is None or first_open < first_yesno):
+        return "open"
+    # "…а посылка еще не пришла чо делать": an open question tacked on at the very end.
+    tail = " ".join(sentence.rstrip("?!. ").split()[-2:])
+    if first_yesno is None and pattern and pattern.search(tail):
         return "open"
     if first_yesno is not None or sentence.endswith("?"):
         return "yesno"

@@ -24,6 +24,7 @@ from app.conditions import Conditions, Variable
 from app.wordlist import alternatives
 
 _SENTENCE = re.compile(r"[^.!?;\n]+")
+_CLAUSE = re.compile(r"[,:()]|\s[-–—]\s")
 
 
 @dataclass(frozen=True)
@@ -164,14 +165,22 @@ def read_situation(question: str, conditions: Conditions) -> Situation:
     mentioned: set[int] = set()  # sentences that state some situation, read or not
     for n, (start, end) in enumerate(sentences):
         words = _plain(text[start:end])
-        plain = text[end : end + 1] in (".", "!", ";", "\n") and not _hedged(words, patterns)
+        stated = text[end : end + 1] in (".", "!", ";", "\n")  # not asked
+        # A hedge governs its own clause: "the tracking didn't update, but today it came."
+        clauses = [_plain(c) for c in _CLAUSE.split(text[start:end])]
+        hedges, first = [], 0
+        for clause in clauses:
+            count = len(clause.split())
+            hedges.append((first, first + count, _hedged(clause, patterns)))
+            first += count
         for variable, values in patterns.phrases.items():
             found = _read_values(words, values, patterns)
             if found:
                 mentioned.add(n)
-                if not plain:
+            for at, name in found:
+                word = len(words[:at].split())
+                if not stated or any(a <= word < b and h for a, b, h in hedges):
                     hedged.add(variable)
-            for name in found:
                 read.setdefault(variable, set()).add(_resolve(name, conditions.variable(variable)))
     states = tuple(
         sorted(
@@ -192,9 +201,10 @@ def _hedged(words: str, patterns: _Patterns) -> bool:
     )
 
 
-def _read_values(words: str, values, patterns: _Patterns) -> list[str | tuple[str]]:
-    """The values a sentence states: a name, ("pending", name) after a pending word, or ""
-    for a phrase a negation or hypothetical governs (unread)."""
+def _read_values(words: str, values, patterns: _Patterns) -> list[tuple[int, str | tuple[str]]]:
+    """The values a sentence states, each with where its phrase starts in ``words``: a
+    name, (name,) after a pending word, or "" for a phrase a negation or hypothetical
+    governs (unread)."""
     matches = [
         (m.start(), m.end(), name) for name, pattern in values for m in pattern.finditer(words)
     ]
@@ -209,15 +219,15 @@ def _read_values(words: str, values, patterns: _Patterns) -> list[str | tuple[st
     masked = words
     for start, end, _ in kept:
         masked = masked[:start] + re.sub(r"\S", "x", masked[start:end]) + masked[end:]
-    out: list[str | tuple[str]] = []
+    out: list[tuple[int, str | tuple[str]]] = []
     for start, _, name in sorted(kept):
         before = masked[:start].split()
         if _governs(patterns.unread, before):
-            out.append("")
+            out.append((start, ""))
         elif _governs(patterns.pending, before):
-            out.append((name,))
+            out.append((start, (name,)))
         else:
-            out.append(name)
+            out.append((start, name))
     return out
 
 
