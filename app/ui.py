@@ -8,7 +8,7 @@ only wires them to components. Nothing is loaded or launched at import time.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.answer import Answer
@@ -20,6 +20,14 @@ from app.feedback import FeedbackLog
 from app.render import Labels, render_html
 
 TITLE = "kbqa · AliExpress disputes"
+# Words of the page that go with an answer; a Russian answer brings its own by the same keys
+# (the labels of corpus/ru/language.md).
+PAGE_WORDS = {
+    "related": "You might also ask:",
+    "comment": "Comment (optional)",
+    "helpful": "Helpful",
+    "unhelpful": "Not helpful",
+}
 PROMPT = "Type a question about your AliExpress dispute, or pick an example above."
 
 log = logging.getLogger("kbqa.ui")
@@ -66,6 +74,8 @@ class Reply:
     answer: dict[str, Any] | None  # the JSON contract, what feedback records
     options: tuple[str, ...] = ()  # a clarifying question's option labels, one button each
     result: Answer | None = None  # the answer itself, kept so an option can be chosen
+    # The page's own words around this answer, in its language (see ``PAGE_WORDS``).
+    words: dict[str, str] = field(default_factory=lambda: dict(PAGE_WORDS))
 
 
 def respond(engine: Engine, question: Any) -> Reply:
@@ -111,7 +121,8 @@ def _reply(answer: Answer, notice: str = "", labels: Labels | None = None) -> Re
     if answer.clarify is not None:
         options = tuple(o.label for o in answer.clarify.options[:MAX_OPTIONS])
     html = render_html(answer, labels)
-    return Reply(html, notice, related, answer.to_dict(), options, answer)
+    words = {key: (labels or {}).get(key, default) for key, default in PAGE_WORDS.items()}
+    return Reply(html, notice, related, answer.to_dict(), options, answer, words)
 
 
 def api_ask(engine: Engine, question: Any) -> dict[str, Any]:
@@ -143,14 +154,18 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
         ]
 
     def update(reply: Reply):
+        words = reply.words
         return (
             reply.html,
             gr.update(value=reply.notice, visible=bool(reply.notice)),
             reply.result,
             gr.update(visible=reply.answer is not None),
             "",
-            gr.update(visible=bool(reply.related)),
+            gr.update(value=words["related"], visible=bool(reply.related)),
             *labelled(reply.related, MAX_RELATED),
+            gr.update(label=words["comment"]),
+            gr.update(value=words["helpful"]),
+            gr.update(value=words["unhelpful"]),
             gr.update(visible=bool(reply.options)),
             *labelled(reply.options, MAX_OPTIONS),
         )
@@ -173,7 +188,12 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
             if answer is None:
                 return "Ask a question first, then tell us if the answer helped.", comment
             saved = feedback.record(answer.to_dict(), helpful, comment)
-            thanks = "Thanks for the feedback!" if saved else "Thanks! (It could not be saved.)"
+            words = engine.labels(answer.language)
+            thanks = (
+                words.get("thanks", "Thanks for the feedback!")
+                if saved
+                else words.get("thanks-unsaved", "Thanks! (It could not be saved.)")
+            )
             return thanks, ""
 
         return handler
@@ -205,7 +225,7 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
                     gr.Button(visible=False, elem_classes="kbqa-option") for _ in range(MAX_OPTIONS)
                 ]
             related_label = gr.Markdown(
-                "You might also ask:", visible=False, elem_classes="kbqa-label"
+                PAGE_WORDS["related"], visible=False, elem_classes="kbqa-label"
             )
             with gr.Row(elem_classes="kbqa-chips"):
                 related = [
@@ -213,14 +233,16 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
                     for _ in range(MAX_RELATED)
                 ]
             with gr.Group(visible=False) as feedback_box:
-                comment = gr.Textbox(label="Comment (optional)", lines=1, elem_id="kbqa-comment")
+                comment = gr.Textbox(label=PAGE_WORDS["comment"], lines=1, elem_id="kbqa-comment")
                 with gr.Row():
-                    helpful = gr.Button("Helpful", size="sm", elem_id="kbqa-helpful")
-                    unhelpful = gr.Button("Not helpful", size="sm", elem_id="kbqa-unhelpful")
+                    helpful = gr.Button(PAGE_WORDS["helpful"], size="sm", elem_id="kbqa-helpful")
+                    unhelpful = gr.Button(
+                        PAGE_WORDS["unhelpful"], size="sm", elem_id="kbqa-unhelpful"
+                    )
             thanks = gr.Markdown(elem_id="kbqa-thanks")
 
         outputs = [answer_html, status, state, feedback_box, thanks, related_label, *related]
-        outputs += [options_row, *options]
+        outputs += [comment, helpful, unhelpful, options_row, *options]
         # "hidden", not "minimal": Gradio's status tracker otherwise announces the finished
         # event to screen readers as the untranslated key "common.complete".
         private = {"api_visibility": "private", "show_progress": "hidden"}

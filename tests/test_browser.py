@@ -213,3 +213,24 @@ def test_phone_width_has_no_sideways_scroll_and_a_narrow_ask_button(browser, liv
     stacked = button["y"] >= box["y"] + box["height"]
     assert button["width"] < 0.4 * 390 or stacked
     assert box["width"] > 0.5 * 390  # the question box gets the room
+
+
+def test_a_russian_question_gets_russian_labels_and_options(page, tmp_path):
+    ask(page, "Спор закрыли, можно ли ещё подать апелляцию?")
+    page.wait_for_timeout(500)
+    assert page.locator(".kbqa-badge").inner_text() == "Зависит от ситуации"
+    assert page.locator(".kbqa-clarify").inner_text() == "Сколько дней назад закрылся спор?"
+    options = page.locator(".kbqa-option:visible")
+    assert options.count() == 2
+    assert "дн." in options.first.inner_text()
+    assert "Уверенность" in page.locator(".kbqa-confidence").inner_text()
+    # The guide is quoted as it is: in English.
+    assert "appeal" in page.locator(".kbqa-quote blockquote").first.inner_text()
+    shot = Path(os.environ.get("KBQA_SCREENSHOT_RU") or tmp_path / "screenshot-ru.png")
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert page.get_by_text("Можно также спросить:").first.is_visible()
+    assert page.locator("#kbqa-unhelpful").inner_text() == "Не помогло"
+    answer_after(page, options.first.click)
+    assert page.locator(".kbqa-badge").inner_text() == "Да"
+    assert page.locator(".kbqa-headline").inner_text().startswith("Да.")

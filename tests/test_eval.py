@@ -74,6 +74,21 @@ GUARDS = {
         # (tune-cond-020), and a double negative (tune-cond2-036). Neither tells a buyer to act.
         {"refused_answerable": 0.03, "dangerous": 2, "risky": 0},
     ),
+    "tune-ru": (
+        ("tune-ru", "tune-ru2"),
+        {
+            "hit@1": 0.83,
+            "hit@3": 0.96,
+            "mrr": 0.88,
+            "verdict": 0.86,
+            "verdict_yn": 0.82,
+            "refused_oos": 0.93,
+            "fact": 0.80,
+        },
+        # Six opposites stand today, none telling a buyer to act: three on the 60-day
+        # delivery limit (not a point yet, as in English), three retrieval misses.
+        {"refused_answerable": 0.03, "dangerous": 6, "risky": 0},
+    ),
 }
 # Composition must beat the nearest annotated question taken as is by this much on yes/no
 # questions (today 0.89 against 0.68 on tune+tune2, 0.91 against 0.46 on tune-cond), or it
@@ -137,10 +152,15 @@ def test_every_quote_is_verbatim_and_short(outcomes):
 
 @pytest.mark.integration
 def test_refusals_quote_nothing_and_name_the_scope(outcomes):
+    # A refusal's first words in each language: the main one's, then each language folder's.
+    refusals = {"en": "The guide doesn't cover this."} | {
+        locale.code: locale.conditions.vocabulary.not_covered()
+        for locale in load_corpus(REPO / "corpus").locales
+    }
     for outcome in (o for rows in outcomes.values() for o in rows):
         if outcome.answer.verdict == "not_covered":
             assert outcome.answer.quotes == ()
-            assert outcome.answer.headline.startswith("The guide doesn't cover this.")
+            assert outcome.answer.headline.startswith(refusals[outcome.answer.language])
             assert outcome.baseline == "not_covered"
 
 

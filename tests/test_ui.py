@@ -353,3 +353,31 @@ def test_api_reports_an_unusable_index_as_an_error_not_a_crash(tmp_path: Path, f
     assert reply.answer is None
     assert "cannot answer right now" in reply.html
     assert reply.notice == ""  # said once
+
+
+class RussianStub(Stub):
+    """Labels from the repository's corpus/ru/language.md, as the real engine gives them."""
+
+    def labels(self, language: str) -> dict[str, str]:
+        from app.corpus import load_corpus
+        from tests.conftest import REPO
+
+        (locale,) = load_corpus(REPO / "corpus").locales
+        return dict(locale.language.labels) if language == locale.code else {}
+
+
+def test_a_russian_answer_is_labelled_in_russian_around_the_english_quote():
+    answer = Answer(**{**appeal_answer().__dict__, "language": "ru", "verdict": "yes"})
+    reply = respond(RussianStub(answer), "можно ещё подать апелляцию?")
+    assert 'class="kbqa-badge kbqa-yes" role="status">Да</span>' in reply.html
+    assert "Уверенность: <b>средняя</b>" in reply.html
+    assert "<summary>Почему такой ответ</summary>" in reply.html
+    assert "<b>Первый фрагмент</b>" in reply.html
+    assert "After 15 days the decision is final." in reply.html  # the quote stays the guide's
+    assert reply.answer["language"] == "ru"
+    # A clarifying option clicked keeps the Russian labels.
+    labels = RussianStub(answer).labels("ru")
+    assert "Да</span>" in choose(answer, 0, labels).html
+    text = render_text(answer, labels=labels)
+    assert text.startswith("ДА  ")
+    assert "уверенность: средняя" in text
