@@ -63,7 +63,7 @@ def analyze_in(question: str, lexicon: Lexicon, grammar: Grammar) -> Analysis:
     if action is not None:
         polarity = action * (-1 if negated else 1) * (-1 if judged_bad else 1)
     elif judged_bad:
-        polarity = -1
+        polarity = -1  # "апелляцию подавать уже поздно?": asked the other way round
     choice = bool(
         _has(grammar.choice, last)
         and patterns.does

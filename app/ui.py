@@ -8,6 +8,7 @@ only wires them to components. Nothing is loaded or launched at import time.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,6 +267,17 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
     return app
 
 
+def _warm_languages(engine: Engine) -> None:
+    for local in engine.load().index.locales:
+        if local.scope.examples:
+            try:
+                engine.ask(local.scope.examples[0])
+            except KbqaError as err:
+                log.warning(
+                    "could not load the %s model: %s", local.language and local.language.code, err
+                )
+
+
 def serve(engine: Engine, *, host: str, port: int, share: bool, feedback: FeedbackLog) -> None:
     """Load everything, then run the server until interrupted."""
     retriever = engine.load()
@@ -286,4 +298,7 @@ def serve(engine: Engine, *, host: str, port: int, share: bool, feedback: Feedba
     except OSError as err:
         raise KbqaError(f"cannot serve on {host}:{port}: {err}") from None
     print(f"kbqa: serving on http://{host}:{port}  (Ctrl-C stops)", flush=True)
+    # Each other language's model loads on its first question (about 2 s): load it now, in
+    # the background, so the first Russian buyer does not wait and start-up does not either.
+    threading.Thread(target=_warm_languages, args=(engine,), daemon=True).start()
     app.block_thread()

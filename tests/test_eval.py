@@ -85,9 +85,11 @@ GUARDS = {
             "refused_oos": 0.93,
             "fact": 0.80,
         },
-        # Six opposites stand today, none telling a buyer to act: three on the 60-day
-        # delivery limit (not a point yet, as in English), three retrieval misses.
-        {"refused_answerable": 0.03, "dangerous": 6, "risky": 0},
+        # Six opposites stand today: three on the 60-day delivery limit (not a point yet, as
+        # in English), two retrieval misses, and a double negative ("обязательно держать
+        # спор и отменить нельзя?", tune-ru2-053) answered "Да" with the guide's "you can
+        # cancel it now it has arrived": right advice under the wrong label, counted risky.
+        {"refused_answerable": 0.03, "dangerous": 6, "risky": 1},
     ),
 }
 # Composition must beat the nearest annotated question taken as is by this much on yes/no

@@ -74,6 +74,8 @@ def test_a_negated_action_is_asked_the_other_way_round():
 
 def test_a_judgement_turns_the_polarity_and_open_words_make_an_open_question():
     assert analyze_in("это развод, если подтвердить получение?", LEXICON, GRAMMAR).polarity == -1
+    # Without an action a judgement still says the question is asked the other way round.
+    assert analyze_in("апелляцию подавать уже поздно?", LEXICON, GRAMMAR).polarity == -1
     how = analyze_in("как отменить спор", LEXICON, GRAMMAR)
     assert (how.form, how.kind) == ("open", "close")
     assert analyze_in("сколько дней на апелляцию?", LEXICON, GRAMMAR).asks_amount
