@@ -10,17 +10,19 @@ Calibration, which fits settings on the tuning sets, is ``app.calibrate``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.answer import Answer
+from app.corpus import Passage
 from app.engine import Engine
 from app.evalset import Item, load_items, load_sets
 from app.index import Index
@@ -345,20 +347,67 @@ def kind_report(groups: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-def failures(outcomes: list[Outcome]) -> list[str]:
-    """Every question answered wrong, yes↔no opposites first (marked ``!!``)."""
-    wrong = sorted((o for o in outcomes if not o.ok), key=lambda o: not o.dangerous)
-    rows = []
-    for o in wrong:
-        got = o.answer.quotes[0].id if o.answer.quotes else "-"
-        asks = f" asking {o.answer.clarify.question!r}" if o.answer.clarify else ""
-        rows.append(
-            f"{'!!' if o.dangerous else '  '} {o.item.id} [{o.item.kind or '-'}]: {o.item.q!r}\n"
-            f"     expected {o.item.verdict} {list(o.item.passages)}"
-            f" | got {o.answer.verdict}{asks} {got} (rank {o.rank}, score "
-            f"{o.answer.confidence.score:.3f}) | baseline {o.baseline or 'n/a'}"
-        )
-    return rows
+def home(outcome: Outcome) -> str:
+    """The passage a miss belongs to: the first expected one; for an out-of-scope question
+    answered anyway, the passage that answered it ("-" when it quoted none)."""
+    if outcome.item.passages:
+        return outcome.item.passages[0]
+    return outcome.answer.quotes[0].id if outcome.answer.quotes else "-"
+
+
+def failure_groups(outcomes: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
+    """The misses by the passage they belong to (``home``): groups holding a yes↔no
+    opposite first, then the most misses first (then by id); opposites first within each."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        if not o.ok:
+            groups.setdefault(home(o), []).append(o)
+    ordered = sorted(
+        groups.items(),
+        key=lambda group: (not any(o.dangerous for o in group[1]), -len(group[1]), group[0]),
+    )
+    return [(passage, sorted(rows, key=lambda o: not o.dangerous)) for passage, rows in ordered]
+
+
+def failures(outcomes: list[Outcome], where: dict[str, str] | None = None) -> list[str]:
+    """Every question answered wrong, grouped by passage: one block per passage, headed by
+    its id and ``file:line`` (``where``: passage id -> location), then one line per miss.
+    Groups and misses with a yes↔no opposite come first, marked ``!!``."""
+    blocks = []
+    for passage, rows in failure_groups(outcomes):
+        opposites = sum(1 for o in rows if o.dangerous)
+        counts = f"{len(rows)} miss{'es' if len(rows) > 1 else ''}"
+        if opposites:
+            counts += f", {opposites} yes↔no opposite{'s' if opposites > 1 else ''}"
+        location = (where or {}).get(passage)
+        head = passage if passage != "-" else "(no passage quoted)"
+        lines = [
+            f"{'!!' if opposites else '  '} {head}"
+            + (f"  {location}" if location else "")
+            + f"  ({counts})"
+        ]
+        lines += [_miss(o) for o in rows]
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def _miss(o: Outcome) -> str:
+    got = o.answer.quotes[0].id if o.answer.quotes else "-"
+    asks = f" asking {o.answer.clarify.question!r}" if o.answer.clarify else ""
+    return (
+        f"   {'!!' if o.dangerous else '  '} {o.item.id} [{o.item.kind or '-'}]: {o.item.q!r}\n"
+        f"        expected {o.item.verdict} {list(o.item.passages)}"
+        f" | got {o.answer.verdict}{asks} {got} (rank {o.rank}, score "
+        f"{o.answer.confidence.score:.3f}) | baseline {o.baseline or 'n/a'}"
+    )
+
+
+def locations(passages: Iterable[Passage], corpus_dir: Path) -> dict[str, str]:
+    """Passage id -> ``corpus/FILE.md:LINE`` (the corpus folder as typed from here)."""
+    folder = Path(corpus_dir)
+    with contextlib.suppress(ValueError, OSError):
+        folder = folder.resolve().relative_to(Path.cwd().resolve())
+    return {p.id: f"{folder / p.source}" for p in passages if p.source}
 
 
 def default_sets(folder: Path) -> list[Path]:
