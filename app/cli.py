@@ -29,18 +29,37 @@ def _err(message: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from app.embed import get_embedder
+    from app.embed import MultilingualEmbedder, get_embedder
     from app.index import build_index
+    from app.regress import regression_report, render
 
     paths = Paths.resolve(args.corpus_dir, args.index_dir)
+    embedder, multilingual = get_embedder(args.device), MultilingualEmbedder()
+    reported = []
+
+    def check(folder: Path) -> None:
+        if args.no_report:
+            return
+        # The checkout's question sets belong to the checkout's corpus; another corpus
+        # names its own with --sets.
+        sets = Path(args.sets) if args.sets else None
+        if sets is None and paths.corpus_dir == PROJECT_ROOT / "corpus":
+            sets = DEFAULT_EVAL
+        report = regression_report(paths, folder, embedder, multilingual, sets)
+        reported.append(report)
+        if args.strict and report.failing:
+            raise _StrictFailure()
+
     try:
         result = build_index(
             paths.corpus_dir,
             paths.index_dir,
-            get_embedder(args.device),
+            embedder,
             force=args.force,
             log=lambda message: _err(f"kbqa: {message}"),
             progress=True,
+            multilingual=multilingual,
+            check=check,
         )
     except CorpusError as err:
         for issue in err.issues:
@@ -50,17 +69,47 @@ def cmd_build(args: argparse.Namespace) -> int:
             "was not changed"
         )
         return 1
+    except _StrictFailure:
+        print(render(reported[-1]))
+        _err(
+            f"kbqa: --strict: {len(reported[-1].failing)} annotated question(s) off their "
+            f"passage; the index in {paths.index_dir} was not changed"
+        )
+        return 1
     if result.built:
         print(
             f"built {result.index_dir}: {result.passages} passages, {result.vectors} vectors "
             f"in {result.seconds:.1f} s"
         )
+        if reported:
+            print(render(reported[-1]))
+        _calibration_reminder(paths)
     else:
         print(
             f"index is up to date ({result.index_dir}, corpus "
             f"{result.manifest['corpus']['hash'][:12]}); use --force to rebuild"
         )
     return 0
+
+
+class _StrictFailure(Exception):
+    """--strict and an annotated question off its passage: keep the old index."""
+
+
+def _calibration_reminder(paths: Paths) -> None:
+    """Calibration is fitted to the corpus: after a build, say so once if it is stale."""
+    calibration = paths.index_dir / "calibration.json"
+    manifest = paths.index_dir / "manifest.json"
+    try:
+        made_for = json.loads(calibration.read_text(encoding="utf-8")).get("corpus_hash")
+        built = json.loads(manifest.read_text(encoding="utf-8"))["corpus"]["hash"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return
+    if made_for != built:
+        print(
+            "calibration was made for the previous corpus: run `kbqa eval --calibrate` "
+            "(about a minute) and commit index/ with it"
+        )
 
 
 def _engine(args: argparse.Namespace, *, build_missing: bool = False):
@@ -149,16 +198,50 @@ def cmd_eval(args: argparse.Namespace) -> int:
     # Per kind, the pooled splits when there are any (the per-set blocks would be too wide).
     pooled = {name: rows for name, rows in columns.items() if name not in by_set} or by_set
     print("\n" + evaluate.kind_report({n: evaluate.by_kind(rows) for n, rows in pooled.items()}))
-    wrong = evaluate.failures([o for rows in by_set.values() for o in rows])
-    if args.failures and wrong:
-        print("\n" + "\n".join(wrong))
+    every = [o for rows in by_set.values() for o in rows]
+    index = engine.load().index
+    if args.failures:
+        where = evaluate.locations(index.passages, engine.paths.corpus_dir)
+        groups = evaluate.failures(every, where)
+        misses = sum(1 for o in every if not o.ok)
+        if groups:
+            print(
+                f"\n{misses} question(s) answered wrong, by passage "
+                "(yes↔no opposites first, !!):\n\n" + "\n\n".join(groups)
+            )
+    _store_and_compare(args, by_set, index, engine.paths.index_dir)
     return 0
+
+
+def _store_and_compare(args: argparse.Namespace, by_set: dict, index, index_dir: Path) -> None:
+    """Store this run beside the index (``app.evalstore``), after printing, with --compare,
+    what changed since the stored one. Failing to store never fails the evaluation."""
+    from app import evalstore
+
+    store = evalstore.store_path(index_dir)
+    try:
+        stored, unreadable = evalstore.read_runs(store), None
+    except KbqaError as err:
+        stored, unreadable = {}, err
+    current = evalstore.snapshot(
+        by_set, index=index.version, corpus_hash=index.manifest["corpus"]["hash"]
+    )
+    if args.compare and unreadable:
+        print(f"\n{unreadable}: nothing to compare with; this run replaces it")
+    elif args.compare:
+        questions = {o.item.id: o.item.q for rows in by_set.values() for o in rows}
+        print("\n" + evalstore.render(evalstore.compare(stored, current), questions))
+    try:
+        evalstore.save_runs(store, {**stored, **current})
+    except OSError as err:
+        _err(f"kbqa: could not store this run in {store} for --compare: {err}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     # Gradio must not phone home: this machine has no internet, and buyers' questions stay here.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from app.feedback import FeedbackLog
+    from app.querylog import QuestionLog, enabled
     from app.ui import serve
 
     paths = Paths.resolve(args.corpus_dir, args.index_dir, args.feedback_dir)
@@ -167,8 +250,70 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _check_free(host, port)  # before the slow model load, not after it
     engine = _engine(args, build_missing=True)
     _err(f"kbqa: loading the model and the index in {paths.index_dir} …")
-    serve(engine, host=host, port=port, share=args.share, feedback=FeedbackLog(paths.feedback_dir))
+    questions = QuestionLog(paths.feedback_dir) if enabled(args.no_log) else None
+    feedback = FeedbackLog(paths.feedback_dir)
+    serve(engine, host=host, port=port, share=args.share, feedback=feedback, questions=questions)
     return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from app.corpus import content_hash
+    from app.engine import load_settings
+    from app.feedback import FEEDBACK_FILE, read_feedback
+    from app.index import load_index
+    from app.language import MAIN
+    from app.querylog import QUESTIONS_FILE, read_log
+    from app.review import render_table, review, to_json, write_eval
+
+    paths = Paths.resolve(args.corpus_dir, args.index_dir, args.feedback_dir)
+    folder = paths.feedback_dir
+    logged = folder.is_dir() and any(folder.glob(QUESTIONS_FILE + "*"))
+    voted = (folder / FEEDBACK_FILE).is_file()
+    if not logged and not voted:
+        _err(
+            f"kbqa: no question log yet: looked for {folder / QUESTIONS_FILE}; `kbqa serve` "
+            f"writes it as buyers ask (set the folder with --feedback-dir or {ENV_FEEDBACK_DIR})"
+        )
+        return 1
+    if not logged:
+        _err(f"kbqa: no question log in {folder}; reviewing the votes in {FEEDBACK_FILE} only")
+    index = load_index(paths.index_dir)
+    if (
+        paths.corpus_dir.is_dir()
+        and content_hash(paths.corpus_dir) != index.manifest["corpus"]["hash"]
+    ):
+        _err("kbqa: the corpus changed since the index was built: line numbers may be off")
+    log_lines, votes = read_log(folder), read_feedback(folder)
+    languages = {MAIN} | {r.get("language") or MAIN for r in log_lines + votes}
+    thresholds = {
+        code: load_settings(paths.index_dir, index.manifest, code).threshold
+        for code in sorted(c for c in languages if isinstance(c, str))
+    }
+    try:
+        label = str(paths.corpus_dir.relative_to(Path.cwd()))
+    except ValueError:
+        label = str(paths.corpus_dir)
+    groups = review(log_lines, votes, index, threshold=thresholds, corpus_label=label)
+    if args.limit is not None:
+        groups = groups[: args.limit]
+    if args.to_eval:
+        written = write_eval(groups, Path(args.to_eval))
+        _err(f"kbqa: wrote {written} evaluation item(s) to {args.to_eval}: confirm each verdict")
+    if args.json:
+        print(json.dumps(to_json(groups), ensure_ascii=False, indent=2))
+    else:
+        print(render_table(groups))
+    return 0
+
+
+def _limit(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 def _check_free(host: str, port: int) -> None:
@@ -219,6 +364,23 @@ def build_parser() -> argparse.ArgumentParser:
         default="cpu",
         help="where to run the model (default cpu; auto picks a GPU if present)",
     )
+    build.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the new index when an annotated question is no longer answered by its "
+        "own passage with its own verdict",
+    )
+    build.add_argument(
+        "--sets",
+        metavar="DIR",
+        help="question sets the regression report re-asks too (default: tests/eval/ for the "
+        "checkout's corpus)",
+    )
+    build.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip the regression report (re-asking every annotated and evaluation question)",
+    )
     build.set_defaults(func=cmd_build)
 
     ask = sub.add_parser("ask", parents=[paths], help="answer a question (or stdin, one per line)")
@@ -236,7 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--failures",
         action="store_true",
-        help="list the questions answered wrong, yes↔no opposites first (!!)",
+        help="list the questions answered wrong, by passage with its file:line, "
+        "yes↔no opposites first (!!)",
+    )
+    ev.add_argument(
+        "--compare",
+        action="store_true",
+        help="show what changed since the last stored run (every run is stored beside "
+        "the index, in .kbqa-eval/): questions fixed, broken or changed, metric deltas",
     )
     ev.add_argument(
         "--calibrate",
@@ -257,9 +426,33 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument(
         "--feedback-dir",
         metavar="DIR",
-        help=f"where feedback.jsonl goes (env {ENV_FEEDBACK_DIR}; default feedback/)",
+        help="where feedback.jsonl and the question log questions.jsonl go "
+        f"(env {ENV_FEEDBACK_DIR}; default feedback/)",
+    )
+    srv.add_argument(
+        "--no-log",
+        action="store_true",
+        help="do not log the questions answered (env KBQA_LOG=0 does the same)",
     )
     srv.set_defaults(func=cmd_serve)
+
+    rev = sub.add_parser(
+        "review", parents=[paths], help="list logged answers that need a maintainer, by passage"
+    )
+    rev.add_argument(
+        "--feedback-dir",
+        metavar="DIR",
+        help=f"where questions.jsonl and feedback.jsonl are (env {ENV_FEEDBACK_DIR}; "
+        "default feedback/)",
+    )
+    rev.add_argument("--json", action="store_true", help="print the groups as JSON")
+    rev.add_argument(
+        "--to-eval",
+        metavar="FILE.yaml",
+        help="write the items as evaluation items (verdicts to confirm by hand)",
+    )
+    rev.add_argument("--limit", type=_limit, metavar="N", help="only the first N passages (groups)")
+    rev.set_defaults(func=cmd_review)
     return parser
 
 

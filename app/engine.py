@@ -8,14 +8,15 @@ already running finish on the old one.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.answer import Answer
+from app.calibration_file import read_calibration
 from app.compose import Evidence, compose
 from app.config import Paths
 from app.embed import Embedder, MultilingualEmbedder, get_embedder
@@ -73,21 +74,23 @@ def load_settings(index_dir: Path, manifest: dict | None = None, language: str =
     path = Path(index_dir) / CALIBRATION
     if not path.is_file():
         return Settings()
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        known = {f.name for f in fields(Settings)}
-        chosen = record["settings"]
-        if language != MAIN and language in record.get("languages", {}):
-            chosen = record["languages"][language]["settings"]
-        settings = Settings(**{k: float(v) for k, v in chosen.items() if k in known})
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as err:
-        raise IndexProblem(
-            f"{path} is unreadable ({err}); run `kbqa eval --calibrate` or delete it"
-        ) from None
-    stale = manifest is not None and record.get("corpus_hash") != manifest["corpus"]["hash"]
-    if stale and language == MAIN:
-        log.warning("%s was made for an earlier corpus; run `kbqa eval --calibrate`", path)
+    # Validated whole (every language's settings, whichever is asked for): a wrong key or
+    # value is an IndexProblem naming the file, the key path and the field.
+    record = read_calibration(path)
+    settings = record.settings_for(language, MAIN)
+    stale = manifest is not None and record.corpus_hash != manifest["corpus"]["hash"]
+    if stale and (path, record.corpus_hash) not in _WARNED:
+        # Once per process and file: a server reloading after each rebuild says it once.
+        _WARNED.add((path, record.corpus_hash))
+        log.warning(
+            "%s was made for an earlier corpus; run `kbqa eval --calibrate` "
+            "(corpus/README.md, the maintainer's loop, step 5)",
+            path,
+        )
     return settings
+
+
+_WARNED: set[tuple[Path, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,22 @@ class Engine:
     def prepare(self, question: str) -> Query:
         text = clean_question(question)
         return self.retriever_for(self.language_of(text)).prepare(text)
+
+    def prepare_many(
+        self, questions: list[str], known: dict[tuple[str, str], Any] | None = None
+    ) -> dict[str, Query]:
+        """Prepared queries by question, each language's encoded in one batch; ``known``
+        holds vectors at hand by (language, question)."""
+        texts = list(dict.fromkeys(clean_question(q) for q in questions))
+        by_language: dict[str, list[str]] = {}
+        for text in texts:
+            by_language.setdefault(self.language_of(text), []).append(text)
+        prepared: dict[str, Query] = {}
+        for language, group in by_language.items():
+            mine = {q: v for (code, q), v in (known or {}).items() if code == language}
+            queries = self.retriever_for(language).prepare_many(group, mine)
+            prepared.update(zip(group, queries, strict=True))
+        return prepared
 
 
 def _stamp(index_dir: Path) -> tuple | None:

@@ -168,11 +168,14 @@ def build_index(
     progress: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     multilingual: Embedder | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> BuildResult:
     """Parse, validate and embed the corpus; swap the new index in atomically.
 
     Raises ``CorpusError`` for a bad corpus (the old index stays as it was). An unchanged
-    corpus with the same model is a no-op unless ``force``.
+    corpus with the same model is a no-op unless ``force``. ``check`` sees the new folder
+    complete before the swap (the regression report re-asks questions there and may add a
+    file to it); an exception from it leaves the old index in place.
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -223,6 +226,8 @@ def build_index(
                 manifest = _write_locales(tmp, manifest, locales, corpus, multilingual)
             if (index_dir / CALIBRATION).is_file():
                 shutil.copy2(index_dir / CALIBRATION, tmp / CALIBRATION)
+            if check is not None:
+                check(tmp)
             _swap_into_place(tmp, index_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -209,6 +209,26 @@ class Retriever:
         analysis, situation = self._analyze(corrected)
         return Query(question, corrected, canonical, vector, analysis, situation)
 
+    def prepare_many(
+        self, questions: list[str], known: dict[str, np.ndarray] | None = None
+    ) -> list[Query]:
+        """``prepare`` for many questions, their vectors encoded in one batch (the build's
+        regression report re-asks every annotated question in seconds this way); ``known``
+        gives vectors already at hand (an annotated question's, from the index)."""
+        known = known or {}
+        corrected = [self.speller.correct(q.replace("ё", "е").replace("Ё", "Е")) for q in questions]
+        canonical = [canonicalize(c, self.replacements) for c in corrected]
+        missing = [c for q, c in zip(questions, canonical, strict=True) if q not in known]
+        encoded = iter(self.embedder.encode(missing) if missing else [])
+        vectors = [known[q] if q in known else next(encoded) for q in questions]
+        out = []
+        for question, fixed, plain, vector in zip(
+            questions, corrected, canonical, vectors, strict=True
+        ):
+            analysis, situation = self._analyze(fixed)
+            out.append(Query(question, fixed, plain, vector, analysis, situation))
+        return out
+
     def _analyze(self, text: str) -> tuple[Analysis, Situation]:
         """How a question asks, with the situations it states folded in."""
         situation = read_situation(text, self.index.conditions)

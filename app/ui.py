@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.answer import Answer
@@ -18,6 +18,7 @@ from app.conditions import MAX_OPTIONS  # buttons for a clarifying question's op
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.errors import InputError, KbqaError
 from app.feedback import FeedbackLog
+from app.querylog import QuestionLog
 from app.render import Labels, render_html
 
 TITLE = "kbqa · AliExpress disputes"
@@ -77,12 +78,26 @@ class Reply:
     result: Answer | None = None  # the answer itself, kept so an option can be chosen
     # The page's own words around this answer, in its language (see ``PAGE_WORDS``).
     words: dict[str, str] = field(default_factory=lambda: dict(PAGE_WORDS))
+    log_id: str | None = None  # the answer's line in the question log (None: not logged)
+    corpus_hash: str = ""  # the corpus of the index that answered
 
 
-def respond(engine: Engine, question: Any) -> Reply:
+@dataclass(frozen=True)
+class Shown:
+    """What the page keeps of the answer it shows (its ``gr.State``): the Answer, to choose
+    an option from, and what a vote on it records. ``voted`` after the one vote it gets."""
+
+    answer: Answer
+    log_id: str | None = None
+    corpus_hash: str = ""
+    voted: bool = False
+
+
+def respond(engine: Engine, question: Any, questions: QuestionLog | None = None) -> Reply:
     """Answer a question for the page; bad input gets a friendly prompt, never an error.
 
     A prompt or an error is said once, in the answer area; ``notice`` stays empty for them.
+    With a question log, the answer is logged and the reply carries its log id.
     """
     text = question if isinstance(question, str) else ""
     try:
@@ -95,12 +110,29 @@ def respond(engine: Engine, question: Any) -> Reply:
             f"Your question was long: only its first {MAX_QUESTION_CHARS:,} characters were read."
         )
     try:
-        answer: Answer = engine.ask(cleaned)
+        if questions is None:
+            answer: Answer = engine.ask(cleaned)
+        else:
+            answer, ranking = engine.ask_with_hits(cleaned)
     except KbqaError as err:
         log.error("could not answer: %s", err)
         message = "Sorry, kbqa cannot answer right now. Please try again in a moment."
         return Reply(_message(message), "", (), None)
-    return _reply(answer, notice, engine.labels(answer.language))
+    corpus_hash = corpus_hash_of(engine)
+    log_id = None if questions is None else questions.record(answer, ranking, corpus_hash)
+    reply = _reply(answer, notice, engine.labels(answer.language))
+    return replace(reply, log_id=log_id, corpus_hash=corpus_hash)
+
+
+def corpus_hash_of(engine: Engine) -> str:
+    """The corpus hash of the index the engine answers from ("" when it cannot tell)."""
+    load = getattr(engine, "load", None)  # the test stubs have none
+    if load is None:
+        return ""
+    try:
+        return str(load().index.manifest["corpus"]["hash"])
+    except (KbqaError, KeyError, TypeError, AttributeError):
+        return ""
 
 
 def choose(answer: Answer | None, option: int, labels: Labels | None = None) -> Reply:
@@ -126,16 +158,21 @@ def _reply(answer: Answer, notice: str = "", labels: Labels | None = None) -> Re
     return Reply(html, notice, related, answer.to_dict(), options, answer, words)
 
 
-def api_ask(engine: Engine, question: Any) -> dict[str, Any]:
-    """The ``/ask`` endpoint: the answer's JSON contract, or ``{"question", "error"}``."""
+def api_ask(engine: Engine, question: Any, questions: QuestionLog | None = None) -> dict[str, Any]:
+    """The ``/ask`` endpoint: the answer's JSON contract, or ``{"question", "error"}``.
+    With a question log, the answer is logged (the contract stays as it is)."""
     text = question if isinstance(question, str) else ""
     try:
-        return engine.ask(text).to_dict()
+        if questions is None:
+            return engine.ask(text).to_dict()
+        answer, ranking = engine.ask_with_hits(text)
     except InputError as err:
         return {"question": text, "error": str(err)}
     except KbqaError as err:
         log.error("could not answer: %s", err)
         return {"question": text, "error": "kbqa cannot answer right now; try again in a moment"}
+    questions.record(answer, ranking, corpus_hash_of(engine))
+    return answer.to_dict()
 
 
 def _message(text: str) -> str:
@@ -144,8 +181,19 @@ def _message(text: str) -> str:
     return f'<div class="kbqa-answer kbqa-empty"><p>{html.escape(text)}</p></div>'
 
 
-def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], scope: str):
-    """The Blocks page. Imports Gradio here, so importing this module stays cheap."""
+def build_app(
+    engine: Engine,
+    feedback: FeedbackLog,
+    examples: tuple[str, ...],
+    scope: str,
+    questions: QuestionLog | None = None,
+):
+    """The Blocks page. Imports Gradio here, so importing this module stays cheap.
+
+    With a question log, every answer (page or ``/ask``) is logged; a vote records the log
+    id of the answer shown. One vote per answer: both buttons are disabled after it, until
+    the next question's answer (a clarifying option keeps the question, and its vote).
+    """
     import gradio as gr
 
     def labelled(texts: tuple[str, ...], count: int) -> list:
@@ -154,48 +202,74 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
             for n in range(count)
         ]
 
-    def update(reply: Reply):
+    def update(reply: Reply, before: Shown | None = None):
+        """The page for a reply: a new question's answer, or (``before``: what was shown)
+        the side of a clarifying option, which keeps the question's log id and vote."""
         words = reply.words
+        voted = before is not None and before.voted
+        shown = None
+        if reply.result is not None:
+            if before is None:
+                shown = Shown(reply.result, reply.log_id, reply.corpus_hash)
+            else:
+                shown = replace(before, answer=reply.result)
+        # A new answer gets an empty comment box; an option click leaves what was typed.
+        comment = {"value": ""} if before is None else {}
         return (
             reply.html,
             gr.update(value=reply.notice, visible=bool(reply.notice)),
-            reply.result,
+            shown,
             gr.update(visible=reply.answer is not None),
-            "",
+            gr.update() if voted else "",  # the thanks for the question's vote stays
             gr.update(value=words["related"], visible=bool(reply.related)),
             *labelled(reply.related, MAX_RELATED),
-            gr.update(label=words["comment"]),
-            gr.update(value=words["helpful"]),
-            gr.update(value=words["unhelpful"]),
+            gr.update(label=words["comment"], interactive=not voted, **comment),
+            gr.update(value=words["helpful"], interactive=not voted),
+            gr.update(value=words["unhelpful"], interactive=not voted),
             gr.update(visible=bool(reply.options)),
             *labelled(reply.options, MAX_OPTIONS),
         )
 
     def show(question: str):
-        return update(respond(engine, question))
+        return update(respond(engine, question, questions))
 
     def ask_this(text: str):
         return (text, *show(text))
 
     def pick(option: int):
-        def handler(answer: Answer | None):
-            labels = engine.labels(answer.language) if answer is not None else None
-            return update(choose(answer, option, labels))
+        def handler(shown: Shown | None):
+            if shown is None:
+                return update(choose(None, option))
+            labels = engine.labels(shown.answer.language)
+            return update(choose(shown.answer, option, labels), shown)
 
         return handler
 
     def vote(helpful: bool):
-        def handler(answer: Answer | None, comment: str):
-            if answer is None:
-                return "Ask a question first, then tell us if the answer helped.", comment
-            saved = feedback.record(answer.to_dict(), helpful, comment)
-            words = engine.labels(answer.language)
+        """Outputs: the thanks, the comment box, the state, the two buttons."""
+        off = gr.update(interactive=False)
+
+        def handler(shown: Shown | None, comment: str):
+            if shown is None:
+                message = "Ask a question first, then tell us if the answer helped."
+                return message, gr.update(), None, gr.update(), gr.update()
+            if shown.voted:  # a second click that raced the disabling: one vote per answer
+                return gr.update(), off, shown, off, off
+            saved = feedback.record(
+                shown.answer,
+                helpful,
+                comment,
+                log_id=shown.log_id,
+                corpus_hash=shown.corpus_hash,
+            )
+            words = engine.labels(shown.answer.language)
             thanks = (
                 words.get("thanks", "Thanks for the feedback!")
                 if saved
                 else words.get("thanks-unsaved", "Thanks! (It could not be saved.)")
             )
-            return thanks, ""
+            # The comment stays in its box, read-only: it went with the vote.
+            return thanks, off, replace(shown, voted=True), off, off
 
         return handler
 
@@ -220,7 +294,7 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
                 ]
             status = gr.Markdown(visible=False, elem_id="kbqa-status")
             answer_html = gr.HTML(_message(PROMPT), elem_id="kbqa-answer")
-            state = gr.State(None)  # the Answer shown: its options and its feedback
+            state = gr.State(None)  # the Shown answer: its options, log id and vote
             with gr.Row(visible=False, elem_classes="kbqa-options") as options_row:
                 options = [
                     gr.Button(visible=False, elem_classes="kbqa-option") for _ in range(MAX_OPTIONS)
@@ -253,11 +327,12 @@ def build_app(engine: Engine, feedback: FeedbackLog, examples: tuple[str, ...], 
             button.click(ask_this, button, [question, *outputs], **private)
         for n, button in enumerate(options):
             button.click(pick(n), state, outputs, **private)
-        helpful.click(vote(True), [state, comment], [thanks, comment], **private)
-        unhelpful.click(vote(False), [state, comment], [thanks, comment], **private)
+        voted = [thanks, comment, state, helpful, unhelpful]
+        helpful.click(vote(True), [state, comment], voted, **private)
+        unhelpful.click(vote(False), [state, comment], voted, **private)
 
         def ask_api(question: str) -> dict:
-            return api_ask(engine, question)
+            return api_ask(engine, question, questions)
 
         gr.api(
             ask_api,
@@ -278,11 +353,21 @@ def _warm_languages(engine: Engine) -> None:
                 )
 
 
-def serve(engine: Engine, *, host: str, port: int, share: bool, feedback: FeedbackLog) -> None:
-    """Load everything, then run the server until interrupted."""
+def serve(
+    engine: Engine,
+    *,
+    host: str,
+    port: int,
+    share: bool,
+    feedback: FeedbackLog,
+    questions: QuestionLog | None = None,
+) -> None:
+    """Load everything, then run the server until interrupted. ``questions`` is the question
+    log (None: questions are not logged)."""
     retriever = engine.load()
     engine.ask("warm-up")  # the first encode pays one-off costs; pay them before users do
-    app = build_app(engine, feedback, retriever.index.scope.examples, retriever.index.scope.text)
+    scope = retriever.index.scope
+    app = build_app(engine, feedback, scope.examples, scope.text, questions)
     app.queue(default_concurrency_limit=4, max_size=512)
     try:
         app.launch(
@@ -298,6 +383,11 @@ def serve(engine: Engine, *, host: str, port: int, share: bool, feedback: Feedba
     except OSError as err:
         raise KbqaError(f"cannot serve on {host}:{port}: {err}") from None
     print(f"kbqa: serving on http://{host}:{port}  (Ctrl-C stops)", flush=True)
+    if questions is None:
+        print("kbqa: questions are not logged (--no-log or KBQA_LOG=0)", flush=True)
+    else:
+        print(f"kbqa: questions are logged to {questions.path}", flush=True)
+    print(f"kbqa: feedback goes to {feedback.path}", flush=True)
     # Each other language's model loads on its first question (about 2 s): load it now, in
     # the background, so the first Russian buyer does not wait and start-up does not either.
     threading.Thread(target=_warm_languages, args=(engine,), daemon=True).start()

@@ -138,7 +138,10 @@ BAD_CORPORA = [
         "b.md",
         "  - How long do I have to appeal?\n",
         "",
-        ["b.md:11: passage 'appeal-window': 2 questions; write 3 to 6"],
+        [
+            "b.md:11: passage 'appeal-window': 2 questions; write 3 to 12 (each widens "
+            "what the passage catches; past that, split the passage)"
+        ],
         id="too-few-questions",
     ),
     pytest.param(

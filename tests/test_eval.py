@@ -19,7 +19,9 @@ from app.answer import Answer, Clarify, Confidence, Option, Quote, Why
 from app.config import Paths
 from app.corpus import MAX_WORDS, load_corpus
 from app.engine import Engine
+from app.errors import KbqaError
 from app.evalset import Item
+from app.evalstore import compare, read_runs, render, save_runs, snapshot, store_path
 from app.evaluate import (
     NearestQuestion,
     Outcome,
@@ -30,6 +32,7 @@ from app.evaluate import (
     kind_report,
     load_items,
     load_sets,
+    locations,
     metrics,
     report,
     run,
@@ -37,9 +40,10 @@ from app.evaluate import (
 from app.index import load_index
 from app.retrieve import Query, Settings
 from app.text import normalize_ws, word_count
-from tests.conftest import REPO
+from tests.conftest import FIXTURES, REPO
 
 EVAL = Path(__file__).parent / "eval"
+FIXTURES_CORPUS = FIXTURES / "corpus"
 SETS = default_sets(EVAL)
 TUNING = [p for p in SETS if p.stem.startswith("tune")]
 HELD_OUT = [p for p in SETS if p.stem.startswith("heldout")]
@@ -176,15 +180,20 @@ def outcome(
     baseline: str | None = None,
     kind: str = "",
     q: str = "How long does the seller have?",
-    quoted: str = "p",
+    quoted: str | None = None,
     clarify: Clarify | None = None,
     polarity: int | None = None,
+    passage: str = "p",
+    ident: str | None = None,
 ) -> Outcome:
+    """A hand-made outcome: ``passage`` is the one expected (and, unless ``quoted`` says
+    otherwise, the one quoted); ``ident`` fixes the item's id (two runs of one question)."""
     why = Why("question", "t", 0.9, 0.5, 1, 1)
+    quoted = quoted or passage
     quotes = () if verdict == "not_covered" else (Quote(quoted, "s", "t", "t", 0.9, why),)
     answer = Answer(q, verdict, "h", quotes, Confidence("high", 0.9), (), clarify)
-    passages = () if expected == "not_covered" else ("p",)
-    item = Item(id=f"i{next(IDS)}", q=q, verdict=expected, passages=passages, kind=kind)
+    passages = () if expected == "not_covered" else (passage,)
+    item = Item(id=ident or f"i{next(IDS)}", q=q, verdict=expected, passages=passages, kind=kind)
     return Outcome(item, answer, 1 if passages else None, baseline, polarity)
 
 
@@ -273,13 +282,141 @@ def test_failures_list_opposites_first_with_the_baseline_beside():
         outcome("yes", "no", baseline="no", q="Should I close the dispute?"),
         outcome("depends", "depends", kind="cond-missing"),  # right verdict, but asked nothing
     ]
-    listed = failures(rows)
-    assert len(listed) == 3
-    assert listed[0].startswith("!! ")
-    assert "got yes" in listed[0]
-    assert "baseline no" in listed[0]
-    assert not any(row.startswith("!!") for row in listed[1:])
-    assert "baseline yes" in listed[1]
+    (block,) = failures(rows)  # all three under passage p
+    lines = block.splitlines()
+    head, misses = lines[0], lines[1::2]  # each miss takes two lines
+    assert head == "!! p  (3 misses, 1 yes↔no opposite)"
+    assert len(misses) == 3
+    assert misses[0].startswith("   !! ")
+    assert "got yes" in block.splitlines()[2]
+    assert "baseline no" in block.splitlines()[2]
+    assert not any(row.lstrip().startswith("!!") for row in misses[1:])
+    assert "baseline yes" in block.splitlines()[4]
+
+
+def test_failures_group_by_passage_opposites_first_then_most_misses():
+    rows = [
+        outcome("info", "yes", passage="many", ident="m1"),
+        outcome("depends", "no", passage="many", ident="m2"),
+        outcome("info", "no", passage="many", ident="m3"),
+        outcome("yes", "yes", passage="fine", ident="ok"),  # right: no group
+        outcome("not_covered", "yes", passage="refused", ident="r1"),  # refusal: its passage
+        outcome("info", "yes", passage="opposed", ident="o1"),
+        outcome("no", "yes", passage="opposed", ident="o2"),  # the opposite
+        outcome("yes", "yes", passage="wrong-first", quoted="other", ident="w1"),  # wrong quote
+        outcome("yes", "not_covered", quoted="answered", ident="x1"),  # out of scope, answered
+        outcome("info", "not_covered", quoted="answered", ident="x2"),
+    ]
+    where = {"opposed": "corpus/02-b.md:7", "many": "corpus/01-a.md:3"}
+    blocks = failures(rows, where)
+    heads = [block.splitlines()[0] for block in blocks]
+    # Opposites first; then the most misses; equal counts by passage id.
+    assert [h.split()[1 if h.startswith("!!") else 0] for h in heads] == [
+        "opposed",
+        "many",
+        "answered",  # two out-of-scope questions it answered
+        "refused",  # an answerable question refused: under its own passage
+        "wrong-first",  # under the passage expected, not the one quoted
+    ]
+    assert heads[0] == "!! opposed  corpus/02-b.md:7  (2 misses, 1 yes↔no opposite)"
+    assert heads[1] == "   many  corpus/01-a.md:3  (3 misses)"
+    assert heads[2] == "   answered  (2 misses)"  # no location known: none printed
+    # Within a group, opposites first.
+    opposed = blocks[0].splitlines()
+    assert opposed[1].startswith("   !! o2 ")
+    assert opposed[3].startswith("      o1 ")
+    assert sorted(ident for block in blocks for ident in _ids(block)) == sorted(
+        ["m1", "m2", "m3", "r1", "o1", "o2", "w1", "x1", "x2"]
+    )
+
+
+def _ids(block: str) -> list[str]:
+    """The ids of a group's misses (each miss takes two lines after the heading)."""
+    return [line.replace("!!", "").split()[0] for line in block.splitlines()[1::2]]
+
+
+def test_failure_locations_name_the_corpus_file_and_line(tmp_path, monkeypatch):
+    passage = load_corpus(FIXTURES_CORPUS).passages[0]
+    monkeypatch.chdir(tmp_path)
+    where = locations([passage], tmp_path / "corpus")
+    file, line = passage.source.split(":")
+    assert where == {passage.id: f"corpus/{file}:{line}"}
+    assert line.isdigit()
+    elsewhere = locations([passage], Path("/somewhere/else/corpus"))
+    assert elsewhere[passage.id] == f"/somewhere/else/corpus/{passage.source}"
+
+
+# The stored run and --compare.
+
+
+def test_compare_lists_fixed_broken_and_changed_with_metric_deltas():
+    before = [
+        outcome("info", "yes", ident="fixed"),
+        outcome("yes", "yes", ident="broken"),
+        outcome("yes", "yes", ident="moved", passage="a"),  # still right, another passage
+        outcome("info", "no", ident="still-wrong"),
+        outcome("yes", "yes", ident="same"),
+        outcome("info", "no", ident="gone"),
+    ]
+    after = [
+        outcome("yes", "yes", ident="fixed"),
+        outcome("no", "yes", ident="broken", q="Will I get my money back?"),  # an opposite
+        outcome("yes", "yes", ident="moved", passage="a"),
+        outcome("depends", "no", ident="still-wrong"),
+        outcome("yes", "yes", ident="same"),
+        outcome("yes", "yes", ident="new"),
+    ]
+    stored = snapshot({"tune": before}, index="v1" * 20, at="2026-01-01T00:00:00Z")
+    moved_row = stored["tune"].outcomes[2].model_copy(update={"quote": "b"})
+    stored["tune"] = stored["tune"].model_copy(
+        update={"outcomes": (*stored["tune"].outcomes[:2], moved_row, *stored["tune"].outcomes[3:])}
+    )
+    changes = compare(stored, snapshot({"tune": after}, index="v2" * 20))
+    assert [c.after.id for c in changes.fixed] == ["fixed"]
+    assert [c.after.id for c in changes.broken] == ["broken"]
+    assert [c.after.id for c in changes.changed] == ["moved", "still-wrong"]
+    assert (changes.new, changes.gone) == (1, 1)
+    # Verdict right 3/6 before, 4/6 after (another question each); one opposite more.
+    assert changes.metrics["tune"]["verdict"] == pytest.approx((0.5, 4 / 6))
+    assert changes.metrics["tune"]["dangerous"] == (0, 1)
+    text = render(changes, {o.item.id: o.item.q for o in after})
+    assert "1 fixed, 1 broken, 2 changed" in text
+    assert "2026-01-01T00:00:00Z (index v1v1v1v1v1v1)" in text
+    assert "!! broken [tune] 'Will I get my money back?'" in text
+    assert "expected yes | yes p (rank 1) -> no p (rank 1)" in text
+    assert "yes b (rank 1) -> yes a (rank 1)" in text
+    assert "1 question(s) new since, 1 no longer asked" in text
+    deltas = text[text.index("metrics (now - stored)") :].splitlines()
+    assert any(
+        line.startswith("verdict right (composed)") and "+16.7 pt" in line for line in deltas
+    )
+    assert any(line.startswith("yes↔no opposites (harmful)") and "+1" in line for line in deltas)
+    assert not any(line.startswith("right passage quoted first") for line in deltas)  # unmoved
+
+
+def test_compare_without_a_stored_run_says_so():
+    now = snapshot({"tune": [outcome("yes", "yes")]}, index="v")
+    assert render(compare({}, now)).startswith("no stored run to compare with")
+    other = snapshot({"tune2": [outcome("yes", "yes")]}, index="v")
+    text = render(compare(other | {}, now | other))
+    assert "no stored run of tune: not compared" in text
+    assert "metrics: no change" in text
+
+
+def test_runs_are_stored_atomically_beside_the_index_and_read_back(tmp_path):
+    index_dir = tmp_path / "index"
+    path = store_path(index_dir)
+    assert path.parent == tmp_path / ".kbqa-eval"  # not in the index folder a rebuild swaps
+    assert read_runs(path) == {}
+    runs = snapshot({"tune": [outcome("yes", "yes"), outcome("not_covered", "no")]}, index="v")
+    save_runs(path, runs)
+    back = read_runs(path)
+    assert back == runs
+    assert back["tune"].metrics["cond_verdict"] is None  # NaN: not applicable
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+    path.write_text("{not json")
+    with pytest.raises(KbqaError, match="unreadable"):
+        read_runs(path)
 
 
 # The baseline on the fixture corpus (fake embedder).

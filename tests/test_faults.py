@@ -255,6 +255,19 @@ def test_stale_calibration_is_used_with_a_warning(engine: Engine, caplog):
     assert "made for an earlier corpus" in caplog.text
 
 
+def test_a_stale_calibration_is_named_once_per_process(engine: Engine, caplog):
+    from app.engine import load_settings
+
+    calibration = engine.paths.index_dir / "calibration.json"
+    calibration.write_text(json.dumps({"settings": {"threshold": 0.25}, "corpus_hash": "old"}))
+    manifest = engine.load().index.manifest
+    with caplog.at_level(logging.WARNING, logger="kbqa.engine"):
+        for language in ("en", "en", "ru"):
+            load_settings(engine.paths.index_dir, manifest, language)
+    assert caplog.text.count("made for an earlier corpus") == 1
+    assert "kbqa eval --calibrate" in caplog.text
+
+
 def test_a_new_calibration_is_picked_up_without_a_restart(engine: Engine):
     engine.ask("How long do I have to appeal?")
     calibration = engine.paths.index_dir / "calibration.json"

@@ -308,7 +308,7 @@ def test_option_buttons_answer_in_one_click_and_feedback_gets_the_json(tmp_path:
     html, status, state, *_, options_row = shown[:-MAX_OPTIONS]
     options = shown[-MAX_OPTIONS:]
     assert "kbqa-clarify" in html
-    assert state == appeal_answer()  # the Answer itself, to choose from
+    assert state.answer == appeal_answer()  # the Answer itself, to choose from
     assert status["visible"] is False
     assert options_row["visible"] is True
     assert [o.get("value") for o in options] == [
@@ -324,11 +324,11 @@ def test_option_buttons_answer_in_one_click_and_feedback_gets_the_json(tmp_path:
     assert all(len(fn.inputs) == 1 for fn in option_clicks)  # the state: nothing to retype
     chosen = option_clicks[0].fn(state)
     assert 'class="kbqa-badge kbqa-yes"' in chosen[0]
-    assert chosen[2].verdict == "yes"
+    assert chosen[2].answer.verdict == "yes"
     assert chosen[-MAX_OPTIONS - 1]["visible"] is False  # the options go once one is chosen
 
     (helpful,) = events[("click", "kbqa-helpful")]
-    thanks, _ = helpful.fn(chosen[2], "clear")
+    thanks, *_ = helpful.fn(chosen[2], "clear")
     assert thanks == "Thanks for the feedback!"
     entry = json.loads((tmp_path / "feedback.jsonl").read_text())
     assert (entry["verdict"], entry["quotes"]) == ("yes", ["appeal-window", "appeal-late"])
