@@ -88,8 +88,16 @@ def _form(sentence: str, grammar: Grammar) -> str:
     counts only near the start of a clause ("спор закрыли, как подать апелляцию?") or as
     the sentence's last words ("…не пришла чо делать"); elsewhere it is a relative word
     ("можно игнорировать сообщения, где он просит…?")."""
+    not_open = _pattern(grammar.not_open)
+    if not_open:  # "как только я подтвержу": no question word, keep the offsets
+        sentence = not_open.sub(lambda m: "_" * len(m.group(0)), sentence)
     yesno = _pattern(grammar.yesno)
     first_yesno = yesno.search(sentence).start() if yesno and yesno.search(sentence) else None
+    start = _pattern(grammar.open_start)
+    opening = " ".join(sentence.split()[:2])
+    begins = start.search(opening) if start else None
+    if begins and (first_yesno is None or begins.start() < first_yesno):
+        return "open"
     first_open = None
     pattern = _pattern(grammar.open)
     if pattern:

@@ -25,6 +25,8 @@ LANGUAGE_FILE = "language.md"
 # What the analyser reads (``app.grammar``): the words of each question form, by table row.
 FORMS = (
     "open",
+    "open-start",
+    "not-open",
     "yesno",
     "act",
     "permission",
@@ -41,6 +43,10 @@ class Grammar:
     """The words that say how a question asks, in one language (word-list entries)."""
 
     open: tuple[str, ...] = ()  # "как", "сколько": an open question, answered with info
+    # Open only where the question starts ("когда можно…?"); after a comma they are
+    # relative ("это развод, когда продавец просит…?").
+    open_start: tuple[str, ...] = ()
+    not_open: tuple[str, ...] = ()  # "как только": look like question words, are not
     yesno: tuple[str, ...] = ()  # "ли", "можно": a yes/no question
     act: tuple[str, ...] = ()  # "стоит ли", "нужно ли": whether the buyer should act
     permission: tuple[str, ...] = ()  # "можно ли", "ещё не поздно": whether it is possible
@@ -106,7 +112,8 @@ def parse_language(path: Path, code: str) -> tuple[Language | None, list[CorpusI
             if len(cells) != 2 or not all(cells):
                 issues.append(CorpusIssue(where, at, f"a {kind} row needs two cells"))
             elif kind == "form" and cells[0] in FORMS:
-                forms[cells[0]] = forms.get(cells[0], ()) + word_list(cells[1].replace("ё", "е"))
+                name = cells[0].replace("-", "_")
+                forms[name] = forms.get(name, ()) + word_list(cells[1].replace("ё", "е"))
             elif kind == "form":
                 issues.append(
                     CorpusIssue(where, at, f"unknown form {cells[0]!r} ({', '.join(FORMS)})")

@@ -18,6 +18,8 @@ from app.text import tokens_in
 RU = Language("ru", "Русский", "абвгдеёжзийклмнопрстуфхцчшщъыьэюя", "russian")
 GRAMMAR = Grammar(
     open=("как", "сколько"),
+    open_start=("когда",),
+    not_open=("как только",),
     yesno=("ли", "можно", "стоит"),
     act=("стоит ли", "можно ли мне"),
     permission=("можно ли", "не поздно"),
@@ -99,3 +101,17 @@ def test_a_language_file_problem_names_its_file(tmp_path: Path):
     messages = [str(i) for i in issues]
     assert any("unknown form 'opne'" in m and ":9:" in m for m in messages), messages
     assert any("no 'klingon' stemmer" in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("question", "form"),
+    [
+        ("когда можно подать апелляцию?", "open"),
+        # After a comma "когда" is relative, and "как только" is no question word.
+        ("это развод, когда продавец просит подтвердить получение?", "yesno"),
+        ("продавец получит деньги, как только я подтвержу получение?", "yesno"),
+        ("спор закрыли, как подать апелляцию?", "open"),
+    ],
+)
+def test_question_words_that_only_open_a_question_at_its_start(question, form):
+    assert analyze_in(question, LEXICON, GRAMMAR).form == form
