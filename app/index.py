@@ -2,7 +2,8 @@
 
 An index folder holds::
 
-    manifest.json   what was built from what (corpus hash, model and weights hash, counts)
+    manifest.json   what was built from what (corpus hash, text pipeline, model and weights
+                    hash, counts)
     passages.json   the passages, one JSON record each
     vectors.json    for each FAISS row: which passage it embeds and what (text, rule, question)
     glossary.json   the corpus glossary, for matching and for notes beside quotes
@@ -16,7 +17,10 @@ An index folder holds::
 A build writes a sibling temporary folder and swaps it in with one ``renameat2`` exchange,
 so a reader sees the old index or the new one, never a mix; a crash or Ctrl-C mid-build
 leaves the old one untouched. Loading checks every file against the manifest and refuses a
-missing, corrupt or stale index with the command that fixes it.
+missing, corrupt or stale index with the command that fixes it (stale: another corpus, or
+another version of the code that turns its text into embedded texts).
+
+Embeddings are cached beside the index (``app.cache``): a rebuild embeds only new texts.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import functools
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -42,6 +48,7 @@ import numpy as np
 
 from app import __version__
 from app.ann import build_dense, ready
+from app.cache import EmbeddingCache, cache_dir_for
 from app.conditions import Conditions
 from app.corpus import (
     Corpus,
@@ -86,6 +93,13 @@ REQUIRED = (
     ("model", "weights_sha256"),
     ("model", "dim"),
 )
+# The code that turns corpus text into embedded texts and stored ordinals (sentence
+# splitting, canonicalisation, parsing, a language's view of a passage): the manifest
+# records a hash of its source, and an index built by other code is stale, since its
+# vectors and ordinals may point at other sentences. Raise the version for a change the
+# sources do not show (a dependency that splits or normalises differently).
+TEXT_PIPELINE_VERSION = 1
+TEXT_PIPELINE_MODULES = ("text.py", "corpus.py", "mdfile.py", "translation.py", "locales.py")
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,8 @@ class BuildResult:
     vectors: int
     seconds: float
     manifest: dict[str, Any]
+    embedded: int = 0  # texts the models embedded (the rest came from the cache)
+    cached: int = 0
 
 
 def vector_texts(corpus_passages: tuple[Passage, ...], glossary: tuple[GlossaryEntry, ...]):
@@ -158,6 +174,18 @@ def out_of_scope_texts(topics: tuple[Topic, ...], glossary: tuple[GlossaryEntry,
     return [canonicalize(q, replacements) for t in topics for q in t.questions]
 
 
+@functools.cache
+def text_pipeline() -> dict[str, Any]:
+    """The text pipeline's version and the sha256 of its source, as the manifest records."""
+    digest = hashlib.sha256()
+    for name in TEXT_PIPELINE_MODULES:
+        digest.update(f"{name}\0".encode())
+        digest.update(Path(__file__).with_name(name).read_bytes())
+    for function in (vector_texts, out_of_scope_texts, _local_topics):
+        digest.update(f"{function.__name__}\0{inspect.getsource(function)}".encode())
+    return {"version": TEXT_PIPELINE_VERSION, "sha256": digest.hexdigest()}
+
+
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -169,13 +197,17 @@ def build_index(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     multilingual: Embedder | None = None,
     check: Callable[[Path], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Parse, validate and embed the corpus; swap the new index in atomically.
 
     Raises ``CorpusError`` for a bad corpus (the old index stays as it was). An unchanged
     corpus with the same model is a no-op unless ``force``. ``check`` sees the new folder
     complete before the swap (the regression report re-asks questions there and may add a
-    file to it); an exception from it leaves the old index in place.
+    file to it); an exception from it leaves the old index in place. Only texts missing
+    from the embedding cache (``cache_dir``, by default ``.kbqa-cache/embeddings`` beside
+    the index folder) are embedded. The caller reports the result: ``log`` only tells the
+    steps.
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -184,6 +216,8 @@ def build_index(
 
     if corpus.locales and multilingual is None:
         multilingual = MultilingualEmbedder()
+    cache = EmbeddingCache(cache_dir_for(index_dir) if cache_dir is None else cache_dir, log)
+    embedded = cached = 0
     with _build_lock(index_dir), _writing(index_dir):
         if not force:
             current = _up_to_date(index_dir, corpus, embedder, multilingual)
@@ -198,8 +232,8 @@ def build_index(
                 )
         refs, texts = vector_texts(corpus.passages, corpus.glossary)
         oos_texts = out_of_scope_texts(corpus.out_of_scope, corpus.glossary)
-        log(f"embedding {len(texts) + len(oos_texts)} texts with {embedder.name}")
-        vectors = embedder.encode(texts + oos_texts, progress=progress)
+        encoded = cache.encode(embedder, texts + oos_texts, progress=progress)
+        embedded, cached, vectors = encoded.embedded, encoded.cached, encoded.vectors
         _check_vectors(vectors, len(texts) + len(oos_texts), embedder.dim)
         vectors, oos_vectors = vectors[: len(texts)], vectors[len(texts) :]
         locales = []
@@ -209,9 +243,12 @@ def build_index(
             local_refs, local_texts = vector_texts(passages, locale.glossary)
             topics = _local_topics(locale.out_of_scope, corpus.out_of_scope)
             local_oos = out_of_scope_texts(topics, locale.glossary)
-            count = len(local_texts) + len(local_oos)
-            log(f"embedding {count} {locale.code} texts with {multilingual.name}")
-            local = multilingual.encode(local_texts + local_oos, progress=progress)
+            local_encoded = cache.encode(
+                multilingual, local_texts + local_oos, progress=progress, label=locale.code
+            )
+            embedded += local_encoded.embedded
+            cached += local_encoded.cached
+            local = local_encoded.vectors
             _check_vectors(local, len(local_texts) + len(local_oos), multilingual.dim)
             locales.append(
                 (locale, local_refs, local[: len(local_texts)], local[len(local_texts) :])
@@ -232,8 +269,9 @@ def build_index(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     seconds = time.perf_counter() - started
-    log(f"wrote {index_dir}: {len(corpus.passages)} passages, {len(refs)} vectors, {seconds:.1f} s")
-    return BuildResult(index_dir, True, len(corpus.passages), len(refs), seconds, manifest)
+    return BuildResult(
+        index_dir, True, len(corpus.passages), len(refs), seconds, manifest, embedded, cached
+    )
 
 
 def load_index(
@@ -263,6 +301,11 @@ def load_index(
         raise IndexProblem(
             f"the index in {index_dir} is stale: {corpus_dir} changed since it was built; "
             f"run `{BUILD_HINT}`"
+        )
+    if not fresh and index.manifest.get("text_pipeline") != text_pipeline():
+        raise IndexProblem(
+            f"the index in {index_dir} is stale: it was built by another version of kbqa's "
+            f"text pipeline (sentence splitting, parsing); run `{BUILD_HINT}`"
         )
     if embedder is not None:
         built = index.manifest["model"]
@@ -473,6 +516,7 @@ def _up_to_date(
     manifest = index.manifest
     same = (
         manifest["corpus"]["hash"] == corpus.content_hash
+        and manifest.get("text_pipeline") == text_pipeline()
         and manifest["model"]["name"] == embedder.name
         and manifest["model"]["weights_sha256"] == embedder.weights_hash()
     )
@@ -515,6 +559,7 @@ def _write_index(
         "kbqa_version": __version__,
         "built_at": built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "corpus": {"hash": corpus.content_hash, "files": list(corpus.files)},
+        "text_pipeline": text_pipeline(),
         "model": {
             "name": embedder.name,
             "weights_sha256": embedder.weights_hash(),

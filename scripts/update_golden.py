@@ -37,6 +37,7 @@ def main() -> None:
         manifest = json.loads((Path(tmp) / "index" / "manifest.json").read_text())
     for name in ("dense.faiss", "out-of-scope.faiss"):
         manifest["files"][name]["sha256"] = "<faiss>"
+    manifest["text_pipeline"]["sha256"] = "<source>"
     write("manifest.json", manifest)
     result = answer(
         "Should I keep the dispute open until the seller pays?",

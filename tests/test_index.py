@@ -25,6 +25,9 @@ def test_manifest_matches_golden(tmp_path: Path, corpus_dir: Path, fake: FakeEmb
     # FAISS's binary layout is FAISS's business; the rest of the manifest is ours.
     for name in ("dense.faiss", "out-of-scope.faiss"):
         manifest["files"][name]["sha256"] = "<faiss>"
+    # The text pipeline's hash changes with its source; that it is the current one is ours.
+    assert manifest["text_pipeline"]["sha256"] == app.index.text_pipeline()["sha256"]
+    manifest["text_pipeline"]["sha256"] = "<source>"
     assert manifest == json.loads((GOLDEN / "manifest.json").read_text())
 
 
@@ -77,7 +80,10 @@ class ExplodingEmbedder(FakeEmbedder):
 @pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_failed_build_keeps_the_old_index(index_dir: Path, corpus_dir: Path, error):
     before = snapshot(index_dir)
-    (corpus_dir / "b.md").write_text((corpus_dir / "b.md").read_text() + "\n")
+    # A new question: a text the embedding cache does not hold, so the model is called.
+    (corpus_dir / "b.md").write_text(
+        (corpus_dir / "b.md").read_text().replace("Is there an appeal deadline?", "Appeal when?")
+    )
     with pytest.raises(type(error)):
         build_index(corpus_dir, index_dir, ExplodingEmbedder(error), force=True)
     assert snapshot(index_dir) == before
