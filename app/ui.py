@@ -353,6 +353,36 @@ def _warm_languages(engine: Engine) -> None:
                 )
 
 
+def server_app(
+    engine: Engine,
+    feedback: FeedbackLog,
+    questions: QuestionLog | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+):
+    """The server's FastAPI app, and the page's Blocks: the REST API (``app.api``) with the
+    page mounted at ``/``. Loads the index (KbqaError when it cannot)."""
+    import gradio as gr
+
+    from app.api import create_api
+
+    scope = engine.load().index.scope
+    blocks = build_app(engine, feedback, scope.examples, scope.text, questions)
+    blocks.queue(default_concurrency_limit=4, max_size=512)
+    app = gr.mount_gradio_app(
+        create_api(engine, questions),
+        blocks,
+        path="/",
+        server_name=host,
+        server_port=port,
+        css=CSS,
+        footer_links=["api"],
+        show_error=False,
+    )
+    return app, blocks
+
+
 def serve(
     engine: Engine,
     *,
@@ -363,32 +393,68 @@ def serve(
     questions: QuestionLog | None = None,
 ) -> None:
     """Load everything, then run the server until interrupted. ``questions`` is the question
-    log (None: questions are not logged)."""
-    retriever = engine.load()
+    log (None: questions are not logged).
+
+    One FastAPI app, served by uvicorn: the REST API (``app.api``: ``/api/ask``, ``/docs``)
+    with the Gradio page mounted at ``/`` (its ``/ask`` endpoint and queue included).
+    """
+    import uvicorn
+
+    engine.load()
     engine.ask("warm-up")  # the first encode pays one-off costs; pay them before users do
-    scope = retriever.index.scope
-    app = build_app(engine, feedback, scope.examples, scope.text, questions)
-    app.queue(default_concurrency_limit=4, max_size=512)
+    app, blocks = server_app(engine, feedback, questions, host=host, port=port)
+    listening = _listen(host, port)
+
+    def started() -> None:
+        print(f"kbqa: serving on http://{host}:{port}  (Ctrl-C stops)", flush=True)
+        print(f"kbqa: REST API at http://{host}:{port}/api/ask, its schema at /docs", flush=True)
+        if questions is None:
+            print("kbqa: questions are not logged (--no-log or KBQA_LOG=0)", flush=True)
+        else:
+            print(f"kbqa: questions are logged to {questions.path}", flush=True)
+        print(f"kbqa: feedback goes to {feedback.path}", flush=True)
+        if share:
+            threading.Thread(target=_share, args=(blocks, host, port), daemon=True).start()
+        # Each other language's model loads on its first question (about 2 s): load it now,
+        # in the background, so the first Russian buyer does not wait and start-up does not.
+        threading.Thread(target=_warm_languages, args=(engine,), daemon=True).start()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                started()
+
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    # Ctrl-C (or SIGTERM) stops it gracefully; uvicorn then re-raises the signal.
+    Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int):
+    """The server's socket, bound here so that a taken port is a KbqaError, not an exit."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        app.launch(
-            server_name=host,
-            server_port=port,
-            share=share,
-            css=CSS,
-            quiet=True,
-            footer_links=["api"],
-            show_error=False,
-            prevent_thread_lock=True,
-        )
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
     except OSError as err:
+        sock.close()
         raise KbqaError(f"cannot serve on {host}:{port}: {err}") from None
-    print(f"kbqa: serving on http://{host}:{port}  (Ctrl-C stops)", flush=True)
-    if questions is None:
-        print("kbqa: questions are not logged (--no-log or KBQA_LOG=0)", flush=True)
-    else:
-        print(f"kbqa: questions are logged to {questions.path}", flush=True)
-    print(f"kbqa: feedback goes to {feedback.path}", flush=True)
-    # Each other language's model loads on its first question (about 2 s): load it now, in
-    # the background, so the first Russian buyer does not wait and start-up does not either.
-    threading.Thread(target=_warm_languages, args=(engine,), daemon=True).start()
-    app.block_thread()
+    return sock
+
+
+def _share(blocks, host: str, port: int) -> None:
+    """A public Gradio share link to the server (``--share``), when one can be made."""
+    import secrets
+
+    from gradio import networking
+
+    try:
+        url = networking.setup_tunnel(host, port, secrets.token_urlsafe(32), None, None)
+    except Exception as err:  # noqa: BLE001 - no link is no reason to stop serving
+        print(f"kbqa: could not create a share link ({err}); serving locally only", flush=True)
+        return
+    blocks.share_url = url
+    print(f"kbqa: public share link: {url}", flush=True)
