@@ -57,7 +57,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             embedder,
             force=args.force,
             log=lambda message: _err(f"kbqa: {message}"),
-            progress=True,
+            # Bars on a terminal only: in a log file or CI they are noise.
+            progress=sys.stderr.isatty(),
             multilingual=multilingual,
             check=check,
         )
@@ -79,7 +80,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if result.built:
         print(
             f"built {result.index_dir}: {result.passages} passages, {result.vectors} vectors "
-            f"in {result.seconds:.1f} s"
+            f"in {result.seconds:.1f} s ({result.embedded} "
+            f"text{'' if result.embedded == 1 else 's'} embedded, {result.cached} from the cache)"
         )
         if reported:
             print(render(reported[-1]))
@@ -248,7 +250,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = _port(args.port or os.environ.get(ENV_PORT) or DEFAULT_PORT)
     host = args.host or os.environ.get(ENV_HOST) or DEFAULT_HOST
     _check_free(host, port)  # before the slow model load, not after it
+    if args.workers > 1 and args.share:
+        raise InputError("--share serves the page, which runs in one process: drop --workers")
     engine = _engine(args, build_missing=True)
+    if args.workers > 1:
+        from app.api import serve_workers
+
+        # The API alone, in N processes: each loads the (read-only) index folder itself.
+        serve_workers(
+            paths, host=host, port=port, workers=args.workers, log_questions=enabled(args.no_log)
+        )
+        return 0
     _err(f"kbqa: loading the model and the index in {paths.index_dir} …")
     questions = QuestionLog(paths.feedback_dir) if enabled(args.no_log) else None
     feedback = FeedbackLog(paths.feedback_dir)
@@ -415,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.set_defaults(func=cmd_eval)
 
-    srv = sub.add_parser("serve", parents=[paths], help="start the web UI (and the /ask API)")
+    srv = sub.add_parser(
+        "serve", parents=[paths], help="start the web UI and the REST API (/api/ask, /docs)"
+    )
     srv.add_argument(
         "--host", help=f"address to listen on (env {ENV_HOST}; default {DEFAULT_HOST})"
     )
@@ -433,6 +447,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-log",
         action="store_true",
         help="do not log the questions answered (env KBQA_LOG=0 does the same)",
+    )
+    srv.add_argument(
+        "--workers",
+        type=_limit,
+        default=1,
+        metavar="N",
+        help="serve the REST API alone in N processes, one per core (each loads the index); "
+        "the page needs the default, 1",
     )
     srv.set_defaults(func=cmd_serve)
 
