@@ -51,7 +51,7 @@ from app.text import (
     split_sentences,
     word_count,
 )
-from app.translation import Translation, read_translations, translated_key
+from app.translation import Translation, read_questions, read_translations, translated_key
 
 VERDICTS = ("yes", "no", "depends", "info")
 MAX_WORDS = 120
@@ -75,7 +75,6 @@ SKIPPED_FILES = {
 }
 
 _FIELD = re.compile(r"^(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>.*)$", re.DOTALL)
-_TAGGED_QUESTION = re.compile(r"^`(?P<verdict>[^`]*)`\s+(?P<text>.+)$", re.DOTALL)
 _FACT = re.compile(
     r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>%|days?|hours?|weeks?|months?|years?|usd|\$)"
     r"\s*:\s*(?P<what>.+)$",
@@ -441,14 +440,7 @@ class _Draft:
                     f"{len(raw_questions)} questions; write {MIN_QUESTIONS} to {MAX_QUESTIONS} "
                     "(each widens what the passage catches; past that, split the passage)",
                 )
-            for line, raw in raw_questions:
-                tagged = _TAGGED_QUESTION.match(raw)
-                if tagged and tagged["verdict"] not in VERDICTS:
-                    problem(line, f"unknown question verdict {tagged['verdict']!r}")
-                elif tagged:
-                    questions.append(Question(normalize_ws(tagged["text"]), tagged["verdict"]))
-                else:
-                    questions.append(Question(normalize_ws(raw)))
+            questions = read_questions(raw_questions, VERDICTS, Question, problem)
 
         facts: list[Fact] = []
         for line, raw in self.fields.get("facts", (0, []))[1]:

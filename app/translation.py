@@ -91,21 +91,33 @@ def read_translations(
                 questions_line,
                 f"{len(raw)} {code} questions; write {MIN_TRANSLATED} to {MAX_TRANSLATED}",
             )
-        questions = []
-        for at, text in raw:
-            tagged = _TAGGED.match(text)
-            if tagged and tagged["verdict"] not in verdicts:
-                problem(at, f"unknown question verdict {tagged['verdict']!r}")
-            elif tagged:
-                questions.append(question(normalize_ws(tagged["text"]), tagged["verdict"]))
-            else:
-                questions.append(question(normalize_ws(text), None))
+        questions = read_questions(raw, verdicts, question, problem)
         for number in fact_numbers:
             if rule and not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d.,]?\d)", rule):
                 problem(rule_line, f"'{code}-rule' does not mention the fact's {number}")
         sides = _sides(code, fields, line, conditions, main_sides, problem)
         out.append(Translation(code, normalize_ws(rule or ""), tuple(questions), sides))
     return tuple(out)
+
+
+def read_questions(
+    raw: list[tuple[int, str]],
+    verdicts: tuple[str, ...],
+    question: Callable[[str, str | None], Any],
+    problem: Callable[[int, str], None],
+) -> list[Any]:
+    """Annotated questions as written (``(line, text)``), a leading `` `verdict` `` read as
+    the question's own verdict; the main annotations and every translation read them so."""
+    out = []
+    for at, text in raw:
+        tagged = _TAGGED.match(text)
+        if tagged and tagged["verdict"] not in verdicts:
+            problem(at, f"unknown question verdict {tagged['verdict']!r}")
+        elif tagged:
+            out.append(question(normalize_ws(tagged["text"]), tagged["verdict"]))
+        else:
+            out.append(question(normalize_ws(text), None))
+    return out
 
 
 def _sides(code, fields, line, conditions, main_sides, problem) -> tuple[Side, ...]:
