@@ -30,7 +30,7 @@ from app.conditions import (
     Vocabulary,
 )
 from app.errors import CorpusIssue
-from app.mdfile import SLUG, children, close, fields, line, parse, read, shown, word_list
+from app.mdfile import SLUG, close, fields, line, parse, read, shown, table_rows, word_list
 
 SIDE_VERDICTS = ("yes", "no", "depends", "info")
 _SIDE = re.compile(
@@ -164,10 +164,7 @@ def _variable(variable_id, section, fields, where, at) -> tuple[Variable | None,
 
 
 def _table(tokens, where: str, tables, wording) -> list[CorpusIssue]:
-    rows = [
-        (line(tokens[s]), [t.content.strip() for t in tokens[s:e] if t.type == "inline"])
-        for s, e in children(tokens, "tr_open", nested=True)
-    ]
+    rows = table_rows(tokens)
     (header_line, header), body = rows[0], rows[1:]
     kind = header[0].lower() if header else ""
     if kind == "key":

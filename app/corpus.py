@@ -37,7 +37,7 @@ from app.lexicon_file import parse_actions
 from app.mdfile import SLUG as _ID
 from app.mdfile import children as _children
 from app.mdfile import close as _close
-from app.mdfile import fields
+from app.mdfile import fields, table_rows
 from app.mdfile import line as _line
 from app.mdfile import parse as _parse
 from app.mdfile import read as _read
@@ -640,11 +640,7 @@ def _parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]
     entries: list[GlossaryEntry] = []
     issues: list[CorpusIssue] = []
     for start, end in _children(tokens, "table_open"):
-        table = tokens[start : end + 1]
-        rows = [
-            (_line(table[s]), [t.content.strip() for t in table[s:e] if t.type == "inline"])
-            for s, e in _children(table, "tr_open", nested=True)
-        ]
+        rows = table_rows(tokens[start : end + 1])
         (header_line, header), body = rows[0], rows[1:]
         kind = header[0].lower() if header else ""
         if kind not in ("in the guide", "a buyer may say") or len(header) != 2:

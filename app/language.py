@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.errors import CorpusIssue
-from app.mdfile import children, fields, line, parse, read, shown, word_list
+from app.mdfile import children, fields, parse, read, shown, table_rows, word_list
 
 MAIN = "en"  # the corpus's own language: the annotations without a prefix
 LANGUAGE_FILE = "language.md"
@@ -101,11 +101,7 @@ def parse_language(path: Path, code: str) -> tuple[Language | None, list[CorpusI
     forms: dict[str, tuple[str, ...]] = {}
     labels: list[tuple[str, str]] = []
     for start, end in children(tokens, "table_open"):
-        table = tokens[start : end + 1]
-        rows = [
-            (line(table[s]), [t.content.strip() for t in table[s:e] if t.type == "inline"])
-            for s, e in children(table, "tr_open", nested=True)
-        ]
+        rows = table_rows(tokens[start : end + 1])
         (header_line, head), body = rows[0], rows[1:]
         kind = head[0].lower() if head else ""
         for at, cells in body:

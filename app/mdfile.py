@@ -107,6 +107,14 @@ def fields(tokens: list[Token]) -> list[Field]:
     return out
 
 
+def table_rows(table: list[Token]) -> list[tuple[int, list[str]]]:
+    """The rows of one table block (header first), each as (line, stripped cell texts)."""
+    return [
+        (line(table[s]), [t.content.strip() for t in table[s:e] if t.type == "inline"])
+        for s, e in children(table, "tr_open", nested=True)
+    ]
+
+
 def word_list(text: str) -> tuple[str, ...]:
     """A comma-separated list of words or phrases, each lower-cased, spaces collapsed."""
     return tuple(" ".join(w.split()).lower() for w in text.split(",") if w.strip())
