@@ -166,6 +166,10 @@ class Health(BaseModel):
     built_at: str | None
     corpus_hash: str
     model: str = Field(description="the embedding model of the main language")
+    encoder: str = Field(
+        description="what encodes questions: onnxruntime (the index's export of the model, "
+        "no torch) or sentence-transformers"
+    )
     languages: list[str] = Field(description="the languages questions are answered in")
     passages: int | None
 
@@ -239,6 +243,7 @@ def health_of(engine: Engine) -> dict[str, Any]:
         "built_at": manifest.get("built_at"),
         "corpus_hash": str(manifest["corpus"]["hash"]),
         "model": str(manifest["model"]["name"]),
+        "encoder": engine.runtime,
         "languages": languages,
         "passages": manifest.get("counts", {}).get("passages"),
     }

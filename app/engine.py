@@ -9,6 +9,7 @@ already running finish on the old one.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ from app.calibration_file import read_calibration
 from app.compose import Evidence, compose
 from app.config import Paths
 from app.embed import Embedder, MultilingualEmbedder, get_embedder
-from app.errors import IndexProblem, InputError
-from app.index import CALIBRATION, Index, build_index, load_index, manifest_path
+from app.errors import IndexProblem, InputError, KbqaError
+from app.index import CALIBRATION, Index, build_index, check_model, load_index, manifest_path
 from app.language import MAIN, detect
+from app.onnx_encoder import query_encoder
 from app.retrieve import Hit, Query, Retriever, Settings
 from app.sanitize import readable
 
@@ -30,6 +32,8 @@ MAX_QUESTION_CHARS = 1000
 
 log = logging.getLogger("kbqa.engine")
 CANDIDATES = 6  # passages considered for quotes, cautious runner-ups and related questions
+ENCODERS = ("auto", "torch")
+ENV_ENCODER = "KBQA_ENCODER"  # "torch" answers with sentence-transformers (benchmarks compare)
 
 
 def clean_question(question: object) -> str:
@@ -117,9 +121,18 @@ class Engine:
         settings: Settings | None = None,
         check_corpus: bool = True,
         multilingual: Embedder | None = None,
+        encoder: str | None = None,
     ):
+        """``embedder`` encodes questions when given (tests, the build's regression report);
+        otherwise ``encoder`` decides: "auto" answers on the CPU with the index's ONNX
+        export of the model (no torch), "torch" with sentence-transformers on ``device``;
+        by default ``KBQA_ENCODER``, else "auto"."""
+        encoder = encoder or os.environ.get(ENV_ENCODER, "").strip() or "auto"
+        if encoder not in ENCODERS:
+            raise KbqaError(f"{ENV_ENCODER} must be one of {', '.join(ENCODERS)}, not {encoder!r}")
         self.paths = paths or Paths.resolve()
         self._embedder = embedder
+        self._encoder = encoder
         self._device = device
         self._settings = settings
         self._check_corpus = check_corpus
@@ -130,13 +143,33 @@ class Engine:
 
     @property
     def embedder(self) -> Embedder:
+        """The model that builds a missing index (sentence-transformers unless given)."""
         if self._embedder is None:
             self._embedder = get_embedder(self._device)
         return self._embedder
 
+    def _query_embedder(self, index: Index) -> Embedder:
+        """What encodes questions for ``index``: the given embedder, else the index's ONNX
+        export (loaded now: a later rebuild swaps the files under the folder's name), else
+        sentence-transformers, checked to be the weights the index was built with."""
+        if self._embedder is not None:
+            return self._embedder
+        onnx = query_encoder(index.path, index.manifest)
+        if onnx is not None and self._encoder == "auto" and self._device == "cpu":
+            check_model(index, onnx)
+            onnx.load()
+            return onnx
+        check_model(index, self.embedder)
+        return self.embedder
+
     def load(self) -> Retriever:
         """The current retriever, (re)loading the index when its manifest changed."""
         return self._state().retriever
+
+    @property
+    def runtime(self) -> str:
+        """What encodes questions: "onnxruntime", "sentence-transformers" (or "fake")."""
+        return self._state().retriever.embedder.runtime
 
     def labels(self, language: str) -> dict[str, str]:
         """The words around an answer in ``language`` (empty: the main language's)."""
@@ -201,8 +234,8 @@ class Engine:
                 index = load_index(
                     self.paths.index_dir,
                     corpus_dir=self.paths.corpus_dir if self._check_corpus else None,
-                    embedder=self.embedder,
                 )
+                embedder = self._query_embedder(index)
                 settings = self._settings or load_settings(self.paths.index_dir, index.manifest)
             except IndexProblem as err:
                 if self._loaded is None:
@@ -210,7 +243,7 @@ class Engine:
                 self._failed_stamp = stamp
                 log.warning("still answering from the index loaded before; the new one: %s", err)
                 return self._loaded
-            retriever = Retriever(index, self.embedder, settings)
+            retriever = Retriever(index, embedder, settings)
             self._loaded = _Loaded(retriever, stamp or ((0, 0), None))
             return self._loaded
 

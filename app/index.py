@@ -13,6 +13,8 @@ An index folder holds::
     out-of-scope.*  questions the guide does not answer, and their embeddings
     calibration.json  fusion weight, refusal threshold and bands (kbqa eval --calibrate)
     dense.faiss     normalised embeddings: exact inner product, or IVF for large corpora
+    query-encoder.onnx, query-tokenizer.json
+                    the model as ONNX and its tokenizer: questions are encoded without torch
 
 A build writes a sibling temporary folder and swaps it in with one ``renameat2`` exchange,
 so a reader sees the old index or the new one, never a mix; a crash or Ctrl-C mid-build
@@ -63,6 +65,7 @@ from app.embed import Embedder, MultilingualEmbedder
 from app.errors import IndexProblem
 from app.language import Grammar, Language
 from app.lexicon import Lexicon
+from app.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
 from app.text import canonicalize, compile_replacements, split_sentences
 from app.translation import in_language
 
@@ -258,6 +261,9 @@ def build_index(
         try:
             tmp.chmod(0o755)  # mkdtemp makes it private; an index is meant to be read by all
             manifest = _write_index(tmp, corpus, refs, vectors, oos_vectors, embedder, now())
+            # The export is cached with the embeddings: ``.kbqa-cache/onnx`` by default.
+            exports = cache.root.parent if cache_dir is None else Path(cache_dir)
+            manifest = _write_query_encoder(tmp, manifest, embedder, exports)
             if locales:
                 assert multilingual is not None
                 manifest = _write_locales(tmp, manifest, locales, corpus, multilingual)
@@ -308,14 +314,20 @@ def load_index(
             f"text pipeline (sentence splitting, parsing); run `{BUILD_HINT}`"
         )
     if embedder is not None:
-        built = index.manifest["model"]
-        if built["name"] != embedder.name or built["weights_sha256"] != embedder.weights_hash():
-            raise IndexProblem(
-                f"the index in {index_dir} was built with {built['name']} "
-                f"(weights {built['weights_sha256'][:12]}), not the installed {embedder.name} "
-                f"(weights {embedder.weights_hash()[:12]}); run `{BUILD_HINT} --force`"
-            )
+        check_model(index, embedder)
     return index
+
+
+def check_model(index: Index, embedder: Embedder) -> None:
+    """``IndexProblem`` unless ``embedder`` is the model, with the weights, that made the
+    index's vectors: questions must be encoded as the passages were."""
+    built = index.manifest["model"]
+    if built["name"] != embedder.name or built["weights_sha256"] != embedder.weights_hash():
+        raise IndexProblem(
+            f"the index in {index.path} was built with {built['name']} "
+            f"(weights {built['weights_sha256'][:12]}), not the installed {embedder.name} "
+            f"(weights {embedder.weights_hash()[:12]}); run `{BUILD_HINT} --force`"
+        )
 
 
 def manifest_path(index_dir: Path) -> Path:
@@ -520,6 +532,11 @@ def _up_to_date(
         and manifest["model"]["name"] == embedder.name
         and manifest["model"]["weights_sha256"] == embedder.weights_hash()
     )
+    if getattr(embedder, "query_encoder_files", None) is not None:
+        from app.onnx_export import exporter_version
+
+        exported = manifest.get("query_encoder") or {}
+        same = same and exported.get("exporter") == exporter_version()
     for record in manifest.get("languages", {}).values():
         same = same and multilingual is not None
         same = same and record["model"]["weights_sha256"] == multilingual.weights_hash()
@@ -593,6 +610,24 @@ def _write_index(
     for path in folder.iterdir():
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
+    return manifest
+
+
+def _write_query_encoder(folder: Path, manifest: dict, model: Embedder, cache: Path) -> dict:
+    """The model's ONNX export and tokenizer, for questions without torch, when the model
+    offers one (the fake test embedder does not: its index answers with it)."""
+    files = getattr(model, "query_encoder_files", None)
+    if files is None:
+        return manifest
+    source, record = files(cache)
+    for name in (ONNX_FILE, TOKENIZER_FILE):
+        shutil.copyfile(source / name, folder / name)
+        manifest["files"][name] = {
+            "bytes": (folder / name).stat().st_size,
+            "sha256": _sha256(folder / name),
+        }
+    manifest["query_encoder"] = record
+    _write_json(folder / MANIFEST, manifest)
     return manifest
 
 

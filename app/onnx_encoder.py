@@ -1,0 +1,119 @@
+"""The query encoder that answers questions: all-MiniLM-L6-v2 as ONNX, without torch.
+
+Importing torch and sentence-transformers to encode one sentence took most of a cold
+``kbqa ask`` (about 5 s of 8). The build exports the very weights it embedded the corpus
+with to ONNX (``app.onnx_export``) and stores the graph and the model's fast tokenizer in
+the index folder, hashed in the manifest like every other file. Questions are then encoded
+with onnxruntime and ``tokenizers`` alone: the same vectors (the export is checked against
+sentence-transformers to 1e-5), loaded in a fraction of a second.
+
+Mean pooling and normalisation are inside the graph, so a row comes out of it unit length.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.errors import IndexProblem, ModelError
+
+ONNX_FILE = "query-encoder.onnx"
+TOKENIZER_FILE = "query-tokenizer.json"
+ENV_THREADS = "KBQA_ONNX_THREADS"
+BATCH = 64  # texts per run when many are encoded at once (the build's regression report)
+
+
+def threads() -> int:
+    """Threads onnxruntime uses for one question: one per core up to two (a question is too
+    small to spread further), or ``KBQA_ONNX_THREADS``; a server with worker processes
+    wants 1 in each."""
+    raw = os.environ.get(ENV_THREADS, "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise ModelError(f"{ENV_THREADS} must be a whole number, not {raw!r}") from None
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class OnnxEmbedder:
+    """Encodes with the ONNX export stored in an index folder; loaded on first use.
+
+    ``record`` is the manifest's ``query_encoder`` entry. The weights it was exported from
+    are the ones the index's vectors were made with, so ``weights_hash`` is that record's,
+    and no 90 MB weights file is read again at start-up to prove it.
+    """
+
+    runtime = "onnxruntime"
+
+    def __init__(self, folder: Path, record: dict[str, Any]):
+        self.folder = Path(folder)
+        self.record = record
+        self.name = str(record["name"])
+        self.dim = int(record["dim"])
+        self._session = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def weights_hash(self) -> str:
+        return str(self.record["exported_from"])
+
+    def load(self) -> None:
+        """Open the session now (it opens on the first ``encode`` otherwise)."""
+        with self._lock:
+            if self._session is not None:
+                return
+            try:
+                import onnxruntime
+                from tokenizers import Tokenizer
+            except ImportError as err:
+                raise ModelError(
+                    f"onnxruntime or tokenizers is not installed ({err}); pip install -e ."
+                ) from err
+            try:
+                tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+                tokenizer.enable_truncation(int(self.record["max_seq_length"]))
+                tokenizer.enable_padding()
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = threads()
+                options.inter_op_num_threads = 1
+                options.log_severity_level = 3  # warnings about unused initialisers are noise
+                session = onnxruntime.InferenceSession(
+                    str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as err:  # onnxruntime raises its own, undocumented, classes
+                raise IndexProblem(
+                    f"the query encoder in {self.folder} does not load ({err}); "
+                    "run `kbqa build --force`"
+                ) from err
+            self._tokenizer, self._session = tokenizer, session
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if self._session is None:
+            self.load()
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Sorted by length, so a batch pads to its own longest text, not the longest of all.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), BATCH):
+            rows = order[start : start + BATCH]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            feed = {
+                "input_ids": ids,
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.zeros_like(ids),
+            }
+            out[rows] = self._session.run(None, feed)[0]
+        return out
+
+
+def query_encoder(folder: Path, manifest: dict[str, Any]) -> OnnxEmbedder | None:
+    """The index's stored query encoder, or None for an index built without one (a test
+    index made with the fake embedder, or one built before kbqa exported them)."""
+    record = manifest.get("query_encoder")
+    return OnnxEmbedder(folder, record) if isinstance(record, dict) else None

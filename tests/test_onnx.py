@@ -1,0 +1,75 @@
+"""The torch-free query path: the index's ONNX export encodes questions as the model does."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from app.embed import MiniLMEmbedder
+from app.engine import Engine
+from app.errors import KbqaError
+from app.index import build_index, load_index
+from app.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, query_encoder
+from tests.conftest import REPO
+
+QUESTIONS = [
+    "Can I reopen a dispute after closing it?",
+    "seller sayz close the disput and he sends money on paypal, ok??",
+    "продавец просит закрыть спор",
+    "refund " * 300,  # past the model's 256 tokens: truncated the same way
+]
+
+
+def test_an_index_built_with_the_fake_model_has_no_query_encoder(index_dir):
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert "query_encoder" not in manifest
+    assert query_encoder(index_dir, manifest) is None
+
+
+def test_an_unknown_encoder_setting_is_refused(monkeypatch):
+    monkeypatch.setenv("KBQA_ENCODER", "tensorflow")
+    with pytest.raises(KbqaError, match="KBQA_ENCODER must be one of auto, torch"):
+        Engine()
+
+
+@pytest.mark.integration
+def test_the_committed_index_records_its_query_encoder():
+    index = load_index(REPO / "index")
+    record = index.manifest["query_encoder"]
+    assert record["exported_from"] == index.manifest["model"]["weights_sha256"]
+    assert record["precision"] == "float32"
+    for name in (ONNX_FILE, TOKENIZER_FILE):
+        assert index.manifest["files"][name]["bytes"] == (REPO / "index" / name).stat().st_size
+
+
+@pytest.mark.integration
+def test_onnx_encodes_questions_as_sentence_transformers_does():
+    index = load_index(REPO / "index")
+    onnx = query_encoder(index.path, index.manifest)
+    assert onnx is not None
+    exported, reference = onnx.encode(QUESTIONS), MiniLMEmbedder().encode(QUESTIONS)
+    assert exported.shape == reference.shape == (len(QUESTIONS), 384)
+    assert np.abs(exported - reference).max() < 1e-5
+
+
+@pytest.mark.integration
+def test_a_rebuild_reuses_the_cached_export(tmp_path):
+    """The second build of a corpus copies the export from the cache: same bytes."""
+    corpus = REPO / "tests" / "fixtures" / "corpus"
+    cache = tmp_path / "cache"
+    first = build_index(corpus, tmp_path / "a", MiniLMEmbedder(), cache_dir=cache)
+    second = build_index(corpus, tmp_path / "b", MiniLMEmbedder(), cache_dir=cache)
+    assert first.manifest["query_encoder"] == second.manifest["query_encoder"]
+    assert first.manifest["files"][ONNX_FILE] == second.manifest["files"][ONNX_FILE]
+    assert len(list((cache / "onnx").iterdir())) == 1
+    engine = Engine(_paths(corpus, tmp_path / "b"))
+    assert engine.runtime == "onnxruntime"
+    assert engine.ask("Can I reopen a dispute?").quotes
+
+
+def _paths(corpus, index):
+    from app.config import Paths
+
+    return Paths(corpus, index, index.parent / "feedback")
