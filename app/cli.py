@@ -244,7 +244,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from app.feedback import FeedbackLog
     from app.querylog import QuestionLog, enabled
-    from app.ui import serve
+    from app.server import serve
 
     paths = Paths.resolve(args.corpus_dir, args.index_dir, args.feedback_dir)
     port = _port(args.port or os.environ.get(ENV_PORT) or DEFAULT_PORT)

@@ -8,7 +8,6 @@ only wires them to components. Nothing is loaded or launched at import time.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -342,15 +341,33 @@ def build_app(
     return app
 
 
-def _warm_languages(engine: Engine) -> None:
-    for local in engine.load().index.locales:
-        if local.scope.examples:
-            try:
-                engine.ask(local.scope.examples[0])
-            except KbqaError as err:
-                log.warning(
-                    "could not load the %s model: %s", local.language and local.language.code, err
-                )
+def mount_page(
+    api,
+    engine: Engine,
+    feedback: FeedbackLog,
+    questions: QuestionLog | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+):
+    """Mount the page's Blocks at ``/`` of the FastAPI app ``api``; returns the Blocks.
+    Imports gradio (seconds): ``app.server`` does it after the API already answers."""
+    import gradio as gr
+
+    scope = engine.load().index.scope
+    blocks = build_app(engine, feedback, scope.examples, scope.text, questions)
+    blocks.queue(default_concurrency_limit=4, max_size=512)
+    gr.mount_gradio_app(
+        api,
+        blocks,
+        path="/",
+        server_name=host,
+        server_port=port,
+        css=CSS,
+        footer_links=["api"],
+        show_error=False,
+    )
+    return blocks
 
 
 def server_app(
@@ -362,99 +379,9 @@ def server_app(
     port: int = 7860,
 ):
     """The server's FastAPI app, and the page's Blocks: the REST API (``app.api``) with the
-    page mounted at ``/``. Loads the index (KbqaError when it cannot)."""
-    import gradio as gr
-
+    page mounted at ``/``, ready before it serves. Loads the index (KbqaError when it
+    cannot)."""
     from app.api import create_api
 
-    scope = engine.load().index.scope
-    blocks = build_app(engine, feedback, scope.examples, scope.text, questions)
-    blocks.queue(default_concurrency_limit=4, max_size=512)
-    app = gr.mount_gradio_app(
-        create_api(engine, questions),
-        blocks,
-        path="/",
-        server_name=host,
-        server_port=port,
-        css=CSS,
-        footer_links=["api"],
-        show_error=False,
-    )
-    return app, blocks
-
-
-def serve(
-    engine: Engine,
-    *,
-    host: str,
-    port: int,
-    share: bool,
-    feedback: FeedbackLog,
-    questions: QuestionLog | None = None,
-) -> None:
-    """Load everything, then run the server until interrupted. ``questions`` is the question
-    log (None: questions are not logged).
-
-    One FastAPI app, served by uvicorn: the REST API (``app.api``: ``/api/ask``, ``/docs``)
-    with the Gradio page mounted at ``/`` (its ``/ask`` endpoint and queue included).
-    """
-    import uvicorn
-
-    engine.load()
-    engine.ask("warm-up")  # the first encode pays one-off costs; pay them before users do
-    app, blocks = server_app(engine, feedback, questions, host=host, port=port)
-    listening = _listen(host, port)
-
-    def started() -> None:
-        print(f"kbqa: serving on http://{host}:{port}  (Ctrl-C stops)", flush=True)
-        print(f"kbqa: REST API at http://{host}:{port}/api/ask, its schema at /docs", flush=True)
-        if questions is None:
-            print("kbqa: questions are not logged (--no-log or KBQA_LOG=0)", flush=True)
-        else:
-            print(f"kbqa: questions are logged to {questions.path}", flush=True)
-        print(f"kbqa: feedback goes to {feedback.path}", flush=True)
-        if share:
-            threading.Thread(target=_share, args=(blocks, host, port), daemon=True).start()
-        # Each other language's model loads on its first question (about 2 s): load it now,
-        # in the background, so the first Russian buyer does not wait and start-up does not.
-        threading.Thread(target=_warm_languages, args=(engine,), daemon=True).start()
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets=None) -> None:
-            await super().startup(sockets)
-            if self.started:
-                started()
-
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-    # Ctrl-C (or SIGTERM) stops it gracefully; uvicorn then re-raises the signal.
-    Server(config).run(sockets=[listening])
-
-
-def _listen(host: str, port: int):
-    """The server's socket, bound here so that a taken port is a KbqaError, not an exit."""
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError as err:
-        sock.close()
-        raise KbqaError(f"cannot serve on {host}:{port}: {err}") from None
-    return sock
-
-
-def _share(blocks, host: str, port: int) -> None:
-    """A public Gradio share link to the server (``--share``), when one can be made."""
-    import secrets
-
-    from gradio import networking
-
-    try:
-        url = networking.setup_tunnel(host, port, secrets.token_urlsafe(32), None, None)
-    except Exception as err:  # noqa: BLE001 - no link is no reason to stop serving
-        print(f"kbqa: could not create a share link ({err}); serving locally only", flush=True)
-        return
-    blocks.share_url = url
-    print(f"kbqa: public share link: {url}", flush=True)
+    api = create_api(engine, questions)
+    return api, mount_page(api, engine, feedback, questions, host=host, port=port)
