@@ -29,12 +29,14 @@ def _err(message: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from app.embed import MultilingualEmbedder, get_embedder
+    from app.embed import EditEmbedder, MiniLMEmbedder, MultilingualEmbedder, get_embedder
     from app.index import build_index
     from app.regress import regression_report, render
 
     paths = Paths.resolve(args.corpus_dir, args.index_dir)
     embedder, multilingual = get_embedder(args.device), MultilingualEmbedder()
+    if isinstance(embedder, MiniLMEmbedder) and embedder.device == "cpu":
+        embedder = EditEmbedder(embedder, _current_export(paths.index_dir))
     reported = []
 
     def check(folder: Path) -> None:
@@ -45,7 +47,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         sets = Path(args.sets) if args.sets else None
         if sets is None and paths.corpus_dir == PROJECT_ROOT / "corpus":
             sets = DEFAULT_EVAL
-        report = regression_report(paths, folder, embedder, multilingual, sets)
+        # The new index's own query encoder asks, as it will when it serves (None), when
+        # the model exports one.
+        asker = None if hasattr(embedder, "query_encoder_files") else embedder
+        report = regression_report(paths, folder, asker, multilingual, sets)
         reported.append(report)
         if args.strict and report.failing:
             raise _StrictFailure()
@@ -92,6 +97,21 @@ def cmd_build(args: argparse.Namespace) -> int:
             f"{result.manifest['corpus']['hash'][:12]}); use --force to rebuild"
         )
     return 0
+
+
+def _current_export(index_dir: Path):
+    """The ONNX query encoder of the index being replaced, if it has one (loaded now, before
+    a swap can move its files), else None."""
+    from app.onnx_encoder import query_encoder
+
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+        export = query_encoder(index_dir, manifest)
+        if export is not None:
+            export.load()
+        return export
+    except (OSError, ValueError, KbqaError):
+        return None
 
 
 class _StrictFailure(Exception):

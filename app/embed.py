@@ -206,6 +206,35 @@ class FakeEmbedder:
         return out
 
 
+class EditEmbedder:
+    """A build's embedder: sentence-transformers for the bulk, and for a handful of texts
+    (an edited passage) the index's ONNX export of the same weights, checked against
+    sentence-transformers to 1e-5 when it was exported, so that an edit does not wait
+    seconds for torch to load. Everything else is the model's (name, weights, export)."""
+
+    SMALL = 256  # texts: above this, loading torch is the smaller cost
+
+    def __init__(self, model: MiniLMEmbedder, export: Embedder | None):
+        self.model, self.export = model, export
+        self.name, self.dim, self.runtime = model.name, model.dim, model.runtime
+
+    def weights_hash(self) -> str:
+        return self.model.weights_hash()
+
+    def query_encoder_files(self, cache: Path) -> tuple[Path, dict]:
+        return self.model.query_encoder_files(cache)
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        export = self.export
+        same = export is not None and (export.name, export.weights_hash()) == (
+            self.name,
+            self.weights_hash(),
+        )
+        if same and len(texts) <= self.SMALL:
+            return export.encode(texts)
+        return self.model.encode(texts, progress=progress)
+
+
 def get_embedder(device: str = "cpu") -> Embedder:
     """The production embedder; ``device`` is 'cpu', 'cuda' or 'auto'."""
     if device in ("auto", "cuda"):

@@ -16,6 +16,7 @@ more than one question (README, "Speed").
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -73,7 +74,8 @@ def read_record(folder: Path) -> dict[str, Any]:
 def _export(model: Any, name: str, model_path: Path, weights: str, folder: Path) -> dict[str, Any]:
     import torch
 
-    transformer = model[0].auto_model.eval()
+    # A copy on the CPU: a build on a GPU exports the same weights, and keeps its model.
+    transformer = copy.deepcopy(model[0].auto_model).to("cpu").eval()
     max_seq_length = int(model.max_seq_length)
 
     class Pooled(torch.nn.Module):

@@ -74,13 +74,14 @@ class Report:
 def regression_report(
     paths: Paths,
     folder: Path,
-    embedder: Embedder,
+    embedder: Embedder | None,
     multilingual: Embedder | None = None,
     sets_dir: Path | None = None,
 ) -> Report:
     """Re-ask every annotated question, and every question of the sets in ``sets_dir``,
     against the index being built in ``folder``; compare with the answers of the index in
-    ``paths.index_dir``; store the new answers in ``folder``."""
+    ``paths.index_dir``; store the new answers in ``folder``. ``embedder`` encodes the
+    questions; None: the new index's own query encoder, as when it serves."""
     started = time.perf_counter()
     engine = Engine(
         Paths(paths.corpus_dir, folder, paths.feedback_dir),

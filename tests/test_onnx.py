@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from app.embed import MiniLMEmbedder
+from app.embed import EditEmbedder, FakeEmbedder, MiniLMEmbedder
 from app.engine import Engine
 from app.errors import KbqaError
 from app.index import build_index, load_index
@@ -20,6 +20,37 @@ QUESTIONS = [
     "продавец просит закрыть спор",
     "refund " * 300,  # past the model's 256 tokens: truncated the same way
 ]
+
+
+class Recording(FakeEmbedder):
+    """A fake model that counts the texts it was asked to encode."""
+
+    def __init__(self, weights: str = "w1"):
+        super().__init__()
+        self.weights, self.texts = weights, 0
+
+    def weights_hash(self) -> str:
+        return self.weights
+
+    def encode(self, texts, *, progress=False):
+        self.texts += len(texts)
+        return super().encode(texts)
+
+
+def test_an_edit_is_embedded_by_the_export_and_a_bulk_by_the_model():
+    model, export = Recording(), Recording()
+    edit = EditEmbedder(model, export)
+    edit.encode(["a rule", "a question"])
+    assert (export.texts, model.texts) == (2, 0)
+    edit.encode(["text"] * (EditEmbedder.SMALL + 1))
+    assert (export.texts, model.texts) == (2, EditEmbedder.SMALL + 1)
+
+
+def test_an_export_of_other_weights_is_never_used():
+    model, export = Recording("new weights"), Recording("old weights")
+    EditEmbedder(model, export).encode(["a rule"])
+    assert (export.texts, model.texts) == (0, 1)
+    assert EditEmbedder(model, None).encode(["a rule"]).shape == (1, 64)
 
 
 def test_an_index_built_with_the_fake_model_has_no_query_encoder(index_dir):
