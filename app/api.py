@@ -32,7 +32,6 @@ from app.config import ENV_CORPUS_DIR, ENV_FEEDBACK_DIR, ENV_INDEX_DIR, Paths
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.errors import InputError, KbqaError
 from app.language import MAIN
-from app.onnx_encoder import ENV_THREADS
 from app.querylog import ENV_LOG, QuestionLog, enabled
 from app.sanitize import readable
 
@@ -428,8 +427,6 @@ def serve_workers(
     it keeps each visitor's state in one process."""
     import uvicorn
 
-    # The cores are shared out as processes: one onnxruntime thread in each.
-    os.environ.setdefault(ENV_THREADS, "1")
     os.environ[ENV_INDEX_DIR] = str(paths.index_dir)
     os.environ[ENV_CORPUS_DIR] = str(paths.corpus_dir)
     os.environ[ENV_FEEDBACK_DIR] = str(paths.feedback_dir)

@@ -29,16 +29,16 @@ BATCH = 64  # texts per run when many are encoded at once (the build's regressio
 
 
 def threads() -> int:
-    """Threads onnxruntime uses for one question: one per core up to two (a question is too
-    small to spread further), or ``KBQA_ONNX_THREADS``; a server with worker processes
-    wants 1 in each."""
+    """Threads onnxruntime uses for one question: 1, or ``KBQA_ONNX_THREADS``. A question
+    is too small to spread (two threads were no faster on two idle cores, and twice as slow
+    while the other core was busy), and a server answers several at once anyway."""
     raw = os.environ.get(ENV_THREADS, "").strip()
-    if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise ModelError(f"{ENV_THREADS} must be a whole number, not {raw!r}") from None
-    return max(1, min(2, os.cpu_count() or 1))
+    if not raw:
+        return 1
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise ModelError(f"{ENV_THREADS} must be a whole number, not {raw!r}") from None
 
 
 class OnnxEmbedder:
@@ -82,6 +82,9 @@ class OnnxEmbedder:
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = threads()
                 options.inter_op_num_threads = 1
+                # Threads that spin while waiting for work steal the core a busy server's
+                # other requests need.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 options.log_severity_level = 3  # warnings about unused initialisers are noise
                 session = onnxruntime.InferenceSession(
                     str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
