@@ -23,6 +23,7 @@ from app.embed import Embedder, MultilingualEmbedder, get_embedder
 from app.errors import IndexProblem, InputError
 from app.index import CALIBRATION, Index, build_index, load_index, manifest_path
 from app.language import MAIN, detect
+from app.ranking import Ranking
 from app.retrieve import Hit, Query, Retriever, Settings
 from app.sanitize import readable
 
@@ -219,8 +220,9 @@ class Engine:
 
     def ask_with_hits(
         self, question: str, *, settings: Settings | None = None, query: Query | None = None
-    ) -> tuple[Answer, list[Hit]]:
-        """The answer and the full ranking behind it (for evaluation and calibration).
+    ) -> tuple[Answer, Ranking]:
+        """The answer and the ranking behind it (for evaluation and calibration): a lazy
+        sequence, scored past the candidates only when read past them.
 
         ``settings`` overrides the calibrated ones; ``query`` reuses a prepared question.
         """
@@ -233,7 +235,7 @@ class Engine:
             retriever = retriever.with_settings(settings)
         query = query or retriever.prepare(text)
         analysis = query.analysis
-        ranking = retriever.retrieve(query)
+        ranking = retriever.retrieve(query, k=CANDIDATES)
         hits = ranking[:CANDIDATES]
 
         def evidence_for(hit: Hit) -> Evidence:
@@ -248,10 +250,9 @@ class Engine:
         evidence = [evidence_for(hit) for hit in hits]
         # Every side of each candidate's conditional point, wherever it ranked.
         by_position = {e.hit.position: e for e in evidence}
-        ranked = {hit.position: hit for hit in ranking}
         points = {
             hit.passage.point: tuple(
-                by_position.get(p) or evidence_for(ranked[p])
+                by_position.get(p) or evidence_for(ranking.hit(p))
                 for p in retriever.points[hit.passage.point]
             )
             for hit in hits
