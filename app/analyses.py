@@ -53,11 +53,16 @@ def annotated(
     lexicon: Lexicon,
     grammar: Grammar | None = None,
 ) -> dict[str, tuple[Analysis, ...]]:
-    """Each passage's annotated questions read, by passage id."""
-    return {
-        p.id: tuple(read_question(q.text, conditions, lexicon, grammar)[0] for q in p.questions)
-        for p in passages
-    }
+    """Each passage's annotated questions read, by passage id (a question asked in the same
+    words by several passages is read once: a reading depends on the words alone)."""
+    read: dict[str, Analysis] = {}
+
+    def reading(text: str) -> Analysis:
+        if text not in read:
+            read[text] = read_question(text, conditions, lexicon, grammar)[0]
+        return read[text]
+
+    return {p.id: tuple(reading(q.text) for q in p.questions) for p in passages}
 
 
 def to_json(analyses: dict[str, tuple[Analysis, ...]]) -> dict[str, Any]:
