@@ -66,8 +66,15 @@ def annotated(
 
 
 def to_json(analyses: dict[str, tuple[Analysis, ...]]) -> dict[str, Any]:
-    return {pid: [a.to_json() for a in records] for pid, records in analyses.items()}
+    """Each distinct reading once (``readings``) and each passage's as indices into them:
+    questions read alike far outnumber the ways of reading, and loading stays fast."""
+    table: dict[Analysis, int] = {}
+    passages = {
+        pid: [table.setdefault(a, len(table)) for a in records] for pid, records in analyses.items()
+    }
+    return {"readings": [a.to_json() for a in table], "passages": passages}
 
 
 def from_json(data: dict[str, Any]) -> dict[str, tuple[Analysis, ...]]:
-    return {pid: tuple(Analysis.from_json(r) for r in records) for pid, records in data.items()}
+    table = [Analysis.from_json(r) for r in data["readings"]]
+    return {pid: tuple(table[i] for i in rows) for pid, rows in data["passages"].items()}

@@ -15,6 +15,7 @@ An index folder holds::
     dense.faiss     normalised embeddings: exact inner product, or IVF for large corpora
     lexical.npz     the BM25 inverted index (``app.lexical``), its terms in lexical-terms.json
     analyses.json   how each annotated question asks (``app.analyses``), read at build
+    speller.json    the words typos are corrected towards (``app.vocabulary``)
 
 A build writes a sibling temporary folder and swaps it in with one ``renameat2`` exchange,
 so a reader sees the old index or the new one, never a mix; a crash or Ctrl-C mid-build
@@ -70,6 +71,7 @@ from app.lexicon import Lexicon
 from app.question import Analysis
 from app.text import canonicalize, compile_replacements, split_sentences
 from app.translation import in_language
+from app.vocabulary import speller_words
 
 INDEX_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -88,6 +90,7 @@ LOCALE = "locale.json"  # a language's words: "ru-locale.json"
 LEXICAL = "lexical.npz"
 LEXICAL_TERMS = "lexical-terms.json"
 ANALYSES = "analyses.json"
+SPELLER = "speller.json"
 # Above this many bytes a file is checked by size only: hashing gigabytes at every start costs.
 HASH_LIMIT = 64 << 20
 BUILD_HINT = "kbqa build"
@@ -115,6 +118,7 @@ TEXT_PIPELINE_MODULES = (
     "translation.py",
     "locales.py",
     "lexical.py",
+    "vocabulary.py",
     *analyses.MODULES,
 )
 
@@ -149,6 +153,7 @@ class Index:
     # Made at build (None in an index made otherwise: the retriever makes them then).
     lexical: Lexical | None = None
     analyses: dict[str, tuple[Analysis, ...]] | None = None
+    vocabulary: dict[str, int] | None = None  # the speller's words and their counts
 
     def locale(self, code: str) -> Index | None:
         return next((i for i in self.locales if i.language and i.language.code == code), None)
@@ -393,7 +398,7 @@ def _read_index(index_dir: Path) -> Index:
         lexicon = (
             Lexicon.from_dict(_read_json(index_dir / ACTIONS)) if ACTIONS in files else Lexicon()
         )
-        lexical, readings = _read_derived(index_dir, "", files)
+        lexical, readings, vocabulary = _read_derived(index_dir, "", files)
     except (TypeError, KeyError, ValueError) as err:
         raise IndexProblem(
             f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
@@ -435,6 +440,7 @@ def _read_index(index_dir: Path) -> Index:
         locales=locales,
         lexical=lexical,
         analyses=readings,
+        vocabulary=vocabulary,
     )
 
 
@@ -470,8 +476,10 @@ def _read_locale(index_dir: Path, code: str, record: dict, manifest: dict, passa
             Lexicon.from_dict(data["actions"]),
             language=language,
         )
-        lexical, readings = _read_derived(index_dir, f"{code}-", manifest["files"])
-        local = dataclasses.replace(local, lexical=lexical, analyses=readings)
+        lexical, readings, vocabulary = _read_derived(index_dir, f"{code}-", manifest["files"])
+        local = dataclasses.replace(
+            local, lexical=lexical, analyses=readings, vocabulary=vocabulary
+        )
     except (TypeError, KeyError, ValueError) as err:
         raise IndexProblem(
             f"{index_dir} holds {code} records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
@@ -484,22 +492,26 @@ def _read_locale(index_dir: Path, code: str, record: dict, manifest: dict, passa
 
 
 def _read_derived(index_dir: Path, prefix: str, files: dict):
-    """The stored BM25 index and annotated questions' readings, where the manifest lists
-    them."""
-    lexical = readings = None
+    """The stored BM25 index, annotated questions' readings and speller words, where the
+    manifest lists them."""
+    lexical = readings = vocabulary = None
     if f"{prefix}{LEXICAL}" in files:
         arrays, terms = index_dir / f"{prefix}{LEXICAL}", index_dir / f"{prefix}{LEXICAL_TERMS}"
         lexical = Lexical.load(arrays, terms)
     if f"{prefix}{ANALYSES}" in files:
         readings = analyses.from_json(_read_json(index_dir / f"{prefix}{ANALYSES}"))
-    return lexical, readings
+    if f"{prefix}{SPELLER}" in files:
+        vocabulary = _read_json(index_dir / f"{prefix}{SPELLER}")
+        if not isinstance(vocabulary, dict):
+            raise TypeError(f"{prefix}{SPELLER} is not an object of word counts")
+    return lexical, readings, vocabulary
 
 
 def _write_derived(
     folder: Path, prefix: str, passages, glossary, language: Language | None, conditions, lexicon
 ) -> tuple[str, ...]:
-    """Write what a retriever would otherwise compute at each start: the BM25 postings and
-    the readings of the annotated questions. Returns the file names written."""
+    """Write what a retriever would otherwise compute at each start: the BM25 postings, the
+    readings of the annotated questions and the speller's words. Returns the names."""
     replacements = compile_replacements((g.term, g.meaning) for g in glossary)
     documents = [lexical_tokens(passage_words(p), replacements, language) for p in passages]
     lexical = Lexical.build(documents)
@@ -507,7 +519,9 @@ def _write_derived(
     grammar = language.grammar if language is not None else None
     readings = analyses.annotated(passages, conditions, lexicon, grammar)
     _write_json(folder / f"{prefix}{ANALYSES}", analyses.to_json(readings))
-    return tuple(f"{prefix}{name}" for name in (LEXICAL, LEXICAL_TERMS, ANALYSES))
+    words = speller_words(passages, glossary, conditions, lexicon, language)
+    _write_json(folder / f"{prefix}{SPELLER}", dict(words))
+    return tuple(f"{prefix}{name}" for name in (LEXICAL, LEXICAL_TERMS, ANALYSES, SPELLER))
 
 
 def _read_faiss(path: Path) -> faiss.Index:

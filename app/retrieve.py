@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -27,12 +26,12 @@ from app.analyses import annotated, read_question
 from app.embed import Embedder, model_dir
 from app.errors import IndexProblem, ModelError
 from app.index import Index
-from app.language import Language
 from app.lexical import Lexical, lexical_tokens, passage_words
 from app.question import Analysis
 from app.ranking import DENSE_CANDIDATES, Hit, Ranking, Rows
 from app.situation import Situation
 from app.text import Speller, canonicalize, compile_replacements, snowball_stem, split_sentences
+from app.vocabulary import ANY_WORD, speller_words
 
 __all__ = ["DENSE_CANDIDATES", "Hit", "Query", "Retriever", "Settings"]
 
@@ -117,36 +116,18 @@ class Retriever:
 
     @cached_property
     def speller(self) -> Speller:
-        if self.language is not None:
-            return self._local_speller(self.language)
-        vocabulary: Counter[str] = Counter()
-        for passage in self.index.passages:
-            for text in (passage.text, passage.rule, *(q.text for q in passage.questions)):
-                vocabulary.update(w.lower() for w in re.findall(r"[A-Za-z]+", text))
-        for entry in self.index.glossary:
-            vocabulary.update(w.lower() for w in re.findall(r"[A-Za-z]+", entry.term))
-        return Speller(vocabulary, known=_general_words())
-
-    def _local_speller(self, language: Language) -> Speller:
-        """A second language's speller: its annotations' and word lists' words, and its
-        stemmer standing in for the general word list it lacks."""
-        vocabulary: Counter[str] = Counter()
-        words = r"[^\W\d_]+"
-        texts = [t for p in self.index.passages for t in (p.rule, *(q.text for q in p.questions))]
-        texts += [g.term for g in self.index.glossary] + [g.meaning for g in self.index.glossary]
-        for variable in self.index.conditions.variables:
-            texts += [*variable.cues, *(p for v in variable.values for p in v.phrases)]
-        vocabulary_rows = self.index.conditions.vocabulary.__dict__.values()
-        texts += [str(row[0]) for rows in vocabulary_rows for row in rows]
-        for action in self.index.lexicon.actions:
-            texts += [*action.does, *action.undoes, *action.safe]
-        texts += [
-            *self.index.lexicon.bad,
-            *(w for f in language.grammar.__dict__.values() for w in f),
-        ]
-        for text in texts:
-            vocabulary.update(re.findall(words, text.lower().replace("ё", "е")))
-        return Speller(vocabulary, word=words, stem=snowball_stem(language.stemmer))
+        """Corrects typos towards the index's words (stored at build; counted here for an
+        index made otherwise); a second language's stemmer stands in for the general word
+        list it lacks."""
+        index, language = self.index, self.language
+        vocabulary = index.vocabulary
+        if vocabulary is None:
+            vocabulary = speller_words(
+                index.passages, index.glossary, index.conditions, index.lexicon, language
+            )
+        if language is None:
+            return Speller(vocabulary, known=_general_words())
+        return Speller(vocabulary, word=ANY_WORD, stem=snowball_stem(language.stemmer))
 
     def prepare(self, question: str) -> Query:
         corrected = self.speller.correct(question.replace("ё", "е").replace("Ё", "Е"))
