@@ -8,7 +8,7 @@ than ``MAX_QUESTION_CHARS``, not a string, missing, not JSON), 503 while the ind
 load, 500 (logged here) for a bug.
 
 ``create_api(engine, questions)`` is the FastAPI app; ``kbqa serve`` mounts the Gradio page
-on it (``app.ui.serve``), so page and API share one server. ``create_app()`` is a factory
+on it (``app.server.serve``), so page and API share one server. ``create_app()`` is a factory
 for ``uvicorn --factory`` and ``kbqa serve --workers N``: each worker process reads the
 folders from the environment (``KBQA_INDEX_DIR`` …) and loads the same read-only index.
 FastAPI and pydantic load with this module, which nothing imports at start-up.

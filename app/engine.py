@@ -25,6 +25,7 @@ from app.errors import IndexProblem, InputError, KbqaError
 from app.index import CALIBRATION, Index, build_index, check_model, load_index, manifest_path
 from app.language import MAIN, detect
 from app.onnx_encoder import query_encoder
+from app.ranking import Ranking
 from app.retrieve import Hit, Query, Retriever, Settings
 from app.sanitize import readable
 
@@ -252,8 +253,9 @@ class Engine:
 
     def ask_with_hits(
         self, question: str, *, settings: Settings | None = None, query: Query | None = None
-    ) -> tuple[Answer, list[Hit]]:
-        """The answer and the full ranking behind it (for evaluation and calibration).
+    ) -> tuple[Answer, Ranking]:
+        """The answer and the ranking behind it (for evaluation and calibration): a lazy
+        sequence, scored past the candidates only when read past them.
 
         ``settings`` overrides the calibrated ones; ``query`` reuses a prepared question.
         """
@@ -266,7 +268,7 @@ class Engine:
             retriever = retriever.with_settings(settings)
         query = query or retriever.prepare(text)
         analysis = query.analysis
-        ranking = retriever.retrieve(query)
+        ranking = retriever.retrieve(query, k=CANDIDATES)
         hits = ranking[:CANDIDATES]
 
         def evidence_for(hit: Hit) -> Evidence:
@@ -281,10 +283,9 @@ class Engine:
         evidence = [evidence_for(hit) for hit in hits]
         # Every side of each candidate's conditional point, wherever it ranked.
         by_position = {e.hit.position: e for e in evidence}
-        ranked = {hit.position: hit for hit in ranking}
         points = {
             hit.passage.point: tuple(
-                by_position.get(p) or evidence_for(ranked[p])
+                by_position.get(p) or evidence_for(ranking.hit(p))
                 for p in retriever.points[hit.passage.point]
             )
             for hit in hits

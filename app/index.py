@@ -15,6 +15,9 @@ An index folder holds::
     dense.faiss     normalised embeddings: exact inner product, or IVF for large corpora
     query-encoder.onnx, query-tokenizer.json
                     the model as ONNX and its tokenizer: questions are encoded without torch
+    lexical.npz     the BM25 inverted index (``app.lexical``), its terms in lexical-terms.json
+    analyses.json   how each annotated question asks (``app.analyses``), read at build
+    speller.json    the words typos are corrected towards (``app.vocabulary``)
 
 A build writes a sibling temporary folder and swaps it in with one ``renameat2`` exchange,
 so a reader sees the old index or the new one, never a mix; a crash or Ctrl-C mid-build
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import errno
 import fcntl
 import functools
@@ -48,7 +52,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from app import __version__
+from app import __version__, analyses
 from app.ann import build_dense, ready
 from app.cache import EmbeddingCache, cache_dir_for
 from app.conditions import Conditions
@@ -64,10 +68,13 @@ from app.corpus import (
 from app.embed import Embedder, MultilingualEmbedder
 from app.errors import IndexProblem
 from app.language import Grammar, Language
+from app.lexical import Lexical, lexical_tokens, passage_words
 from app.lexicon import Lexicon
 from app.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
+from app.question import Analysis
 from app.text import canonicalize, compile_replacements, split_sentences
 from app.translation import in_language
+from app.vocabulary import speller_words
 
 INDEX_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -83,6 +90,10 @@ OUT_OF_SCOPE_DENSE = "out-of-scope.faiss"
 CALIBRATION = "calibration.json"
 DENSE = "dense.faiss"
 LOCALE = "locale.json"  # a language's words: "ru-locale.json"
+LEXICAL = "lexical.npz"
+LEXICAL_TERMS = "lexical-terms.json"
+ANALYSES = "analyses.json"
+SPELLER = "speller.json"
 # Above this many bytes a file is checked by size only: hashing gigabytes at every start costs.
 HASH_LIMIT = 64 << 20
 BUILD_HINT = "kbqa build"
@@ -102,7 +113,17 @@ REQUIRED = (
 # vectors and ordinals may point at other sentences. Raise the version for a change the
 # sources do not show (a dependency that splits or normalises differently).
 TEXT_PIPELINE_VERSION = 1
-TEXT_PIPELINE_MODULES = ("text.py", "corpus.py", "mdfile.py", "translation.py", "locales.py")
+# The stored BM25 postings and annotated questions' readings follow their code too.
+TEXT_PIPELINE_MODULES = (
+    "text.py",
+    "corpus.py",
+    "mdfile.py",
+    "translation.py",
+    "locales.py",
+    "lexical.py",
+    "vocabulary.py",
+    *analyses.MODULES,
+)
 
 
 @dataclass(frozen=True)
@@ -132,6 +153,10 @@ class Index:
     # wording): ``language`` is set on it; the main index lists them in ``locales``.
     language: Language | None = None
     locales: tuple[Index, ...] = ()
+    # Made at build (None in an index made otherwise: the retriever makes them then).
+    lexical: Lexical | None = None
+    analyses: dict[str, tuple[Analysis, ...]] | None = None
+    vocabulary: dict[str, int] | None = None  # the speller's words and their counts
 
     def locale(self, code: str) -> Index | None:
         return next((i for i in self.locales if i.language and i.language.code == code), None)
@@ -385,7 +410,8 @@ def _read_index(index_dir: Path) -> Index:
         lexicon = (
             Lexicon.from_dict(_read_json(index_dir / ACTIONS)) if ACTIONS in files else Lexicon()
         )
-    except (TypeError, KeyError) as err:
+        lexical, readings, vocabulary = _read_derived(index_dir, "", files)
+    except (TypeError, KeyError, ValueError) as err:
         raise IndexProblem(
             f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
         ) from None
@@ -424,6 +450,9 @@ def _read_index(index_dir: Path) -> Index:
         conditions,
         lexicon,
         locales=locales,
+        lexical=lexical,
+        analyses=readings,
+        vocabulary=vocabulary,
     )
 
 
@@ -459,7 +488,11 @@ def _read_locale(index_dir: Path, code: str, record: dict, manifest: dict, passa
             Lexicon.from_dict(data["actions"]),
             language=language,
         )
-    except (TypeError, KeyError) as err:
+        lexical, readings, vocabulary = _read_derived(index_dir, f"{code}-", manifest["files"])
+        local = dataclasses.replace(
+            local, lexical=lexical, analyses=readings, vocabulary=vocabulary
+        )
+    except (TypeError, KeyError, ValueError) as err:
         raise IndexProblem(
             f"{index_dir} holds {code} records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
         ) from None
@@ -468,6 +501,39 @@ def _read_locale(index_dir: Path, code: str, record: dict, manifest: dict, passa
             f"{index_dir}: the {code} vectors do not match the manifest; run `{BUILD_HINT} --force`"
         )
     return local
+
+
+def _read_derived(index_dir: Path, prefix: str, files: dict):
+    """The stored BM25 index, annotated questions' readings and speller words, where the
+    manifest lists them."""
+    lexical = readings = vocabulary = None
+    if f"{prefix}{LEXICAL}" in files:
+        arrays, terms = index_dir / f"{prefix}{LEXICAL}", index_dir / f"{prefix}{LEXICAL_TERMS}"
+        lexical = Lexical.load(arrays, terms)
+    if f"{prefix}{ANALYSES}" in files:
+        readings = analyses.from_json(_read_json(index_dir / f"{prefix}{ANALYSES}"))
+    if f"{prefix}{SPELLER}" in files:
+        vocabulary = _read_json(index_dir / f"{prefix}{SPELLER}")
+        if not isinstance(vocabulary, dict):
+            raise TypeError(f"{prefix}{SPELLER} is not an object of word counts")
+    return lexical, readings, vocabulary
+
+
+def _write_derived(
+    folder: Path, prefix: str, passages, glossary, language: Language | None, conditions, lexicon
+) -> tuple[str, ...]:
+    """Write what a retriever would otherwise compute at each start: the BM25 postings, the
+    readings of the annotated questions and the speller's words. Returns the names."""
+    replacements = compile_replacements((g.term, g.meaning) for g in glossary)
+    documents = [lexical_tokens(passage_words(p), replacements, language) for p in passages]
+    lexical = Lexical.build(documents)
+    lexical.save(folder / f"{prefix}{LEXICAL}", folder / f"{prefix}{LEXICAL_TERMS}")
+    grammar = language.grammar if language is not None else None
+    readings = analyses.annotated(passages, conditions, lexicon, grammar)
+    _write_json(folder / f"{prefix}{ANALYSES}", analyses.to_json(readings))
+    words = speller_words(passages, glossary, conditions, lexicon, language)
+    _write_json(folder / f"{prefix}{SPELLER}", dict(words))
+    return tuple(f"{prefix}{name}" for name in (LEXICAL, LEXICAL_TERMS, ANALYSES, SPELLER))
 
 
 def _read_faiss(path: Path) -> faiss.Index:
@@ -571,6 +637,9 @@ def _write_index(
     _write_json(folder / SCOPE, corpus.scope.to_dict())
     _write_json(folder / CONDITIONS, corpus.conditions.to_dict())
     _write_json(folder / ACTIONS, corpus.lexicon.to_dict())
+    derived = _write_derived(
+        folder, "", corpus.passages, corpus.glossary, None, corpus.conditions, corpus.lexicon
+    )
     manifest = {
         "format": INDEX_FORMAT,
         "kbqa_version": __version__,
@@ -602,6 +671,7 @@ def _write_index(
                 OUT_OF_SCOPE_DENSE,
                 CONDITIONS,
                 ACTIONS,
+                *derived,
             )
         },
     }
@@ -659,6 +729,16 @@ def _write_locales(folder: Path, manifest: dict, locales, corpus: Corpus, model:
         faiss.write_index(oos, str(folder / f"{code}-{OUT_OF_SCOPE_DENSE}"))
         _write_json(folder / f"{code}-{VECTORS}", [ref.__dict__ for ref in refs])
         language = locale.language
+        passages = tuple(in_language(p, code) for p in corpus.passages)
+        derived = _write_derived(
+            folder,
+            f"{code}-",
+            passages,
+            locale.glossary,
+            language,
+            locale.conditions,
+            locale.lexicon,
+        )
         _write_json(
             folder / f"{code}-{LOCALE}",
             {
@@ -684,8 +764,8 @@ def _write_locales(folder: Path, manifest: dict, locales, corpus: Corpus, model:
             "vectors": len(refs),
             "out_of_scope": len(oos_vectors),
         }
-        for name in (DENSE, OUT_OF_SCOPE_DENSE, VECTORS, LOCALE):
-            path = folder / f"{code}-{name}"
+        for name in (DENSE, OUT_OF_SCOPE_DENSE, VECTORS, LOCALE, *derived):
+            path = folder / (name if name.startswith(f"{code}-") else f"{code}-{name}")
             manifest["files"][path.name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
     manifest["languages"] = languages
     _write_json(folder / MANIFEST, manifest)

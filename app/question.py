@@ -144,6 +144,26 @@ class Analysis:
     asks_to_act: bool = False  # "should I…", "is it ok to…": whether the buyer should do a thing
     permission: bool = False  # "can I still…?", "is it too late to…?": whether it is possible
 
+    def to_json(self) -> dict:
+        """The record as JSON values (the build stores annotated questions' analyses)."""
+        return {
+            "form": self.form,
+            "action": self.action,
+            "polarity": self.polarity,
+            "asks_amount": self.asks_amount,
+            "choice": self.choice,
+            "kind": self.kind,
+            "states": [list(pair) for pair in self.states],
+            "asks_to_act": self.asks_to_act,
+            "permission": self.permission,
+        }
+
+    @classmethod
+    def from_json(cls, record: dict) -> Analysis:
+        """The record ``to_json`` wrote; a missing or unknown key is a ``KeyError`` or
+        ``TypeError`` (the index reader turns both into "rebuild")."""
+        return cls(**{**record, "states": tuple(tuple(pair) for pair in record["states"])})
+
 
 def _clean(text: str) -> str:
     text = text.lower().replace("’", "'")

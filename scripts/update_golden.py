@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 from app.corpus import load_corpus  # noqa: E402
 from app.embed import FakeEmbedder  # noqa: E402
 from app.index import build_index  # noqa: E402
+from tests.test_analyses import golden_record  # noqa: E402
 from tests.test_compose import answer, evidence  # noqa: E402
 from tests.test_index import FIXED_TIME  # noqa: E402
 
@@ -29,6 +30,7 @@ def write(name: str, data: object) -> None:
 
 def main() -> None:
     write("passage.json", load_corpus(FIXTURE).passages[1].to_dict())
+    write("analysis.json", golden_record())
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(FIXTURE, Path(tmp) / "corpus")
         build_index(

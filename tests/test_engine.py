@@ -11,7 +11,7 @@ from app.embed import FakeEmbedder
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question
 from app.errors import InputError
 from app.index import build_index
-from app.retrieve import BM25, Settings
+from app.retrieve import Settings
 
 
 @pytest.fixture
@@ -72,14 +72,6 @@ def test_engine_reloads_after_a_rebuild(engine: Engine, corpus_dir: Path, fake: 
     after = engine.load().index
     assert after.version != before
     assert after.passages[-1].questions[1].text == "Appeal by when?"
-
-
-def test_bm25_scores_are_normalised():
-    bm25 = BM25([["dispute", "close"], ["parcel", "late"], ["dispute", "appeal", "days"]])
-    scores = bm25.scores(["dispute", "close"])
-    assert scores.argmax() == 0
-    assert 0 < scores.max() < 1
-    assert bm25.scores(["weather"]).max() == 0
 
 
 @pytest.mark.parametrize(

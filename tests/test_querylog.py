@@ -299,11 +299,11 @@ def test_no_log_and_kbqa_log_0_turn_the_log_off(flag, env, logged):
 
 
 def test_serve_gets_the_log_unless_it_is_off(monkeypatch, tmp_path: Path):
-    from app import cli, ui
+    from app import cli, server
     from tests.conftest import free_port
 
     served = []
-    monkeypatch.setattr(ui, "serve", lambda engine, **kwargs: served.append(kwargs))
+    monkeypatch.setattr(server, "serve", lambda engine, **kwargs: served.append(kwargs))
     monkeypatch.setattr(cli, "_engine", lambda args, build_missing=False: object())
     monkeypatch.delenv("KBQA_LOG", raising=False)
     base = ["serve", "--port", str(free_port()), "--feedback-dir", str(tmp_path)]
