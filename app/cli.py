@@ -145,6 +145,11 @@ def _engine(args: argparse.Namespace, *, build_missing: bool = False):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    if os.environ.get("KBQA_ENCODER", "auto") == "auto":
+        from app.onnx_encoder import preload
+
+        # Opening the model overlaps with importing and loading the rest (cold ask).
+        preload(Paths.resolve(args.corpus_dir, args.index_dir).index_dir)
     from app.engine import clean_question
     from app.render import render_text
 

@@ -12,6 +12,7 @@ Mean pooling and normalisation are inside the graph, so a row comes out of it un
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
@@ -117,6 +118,52 @@ class OnnxEmbedder:
 
 def query_encoder(folder: Path, manifest: dict[str, Any]) -> OnnxEmbedder | None:
     """The index's stored query encoder, or None for an index built without one (a test
-    index made with the fake embedder, or one built before kbqa exported them)."""
+    index made with the fake embedder, or one built before kbqa exported them). The one
+    ``preload`` started for the same files, if any."""
     record = manifest.get("query_encoder")
-    return OnnxEmbedder(folder, record) if isinstance(record, dict) else None
+    if not isinstance(record, dict):
+        return None
+    folder = Path(folder)
+    early = _PRELOADED.get(_identity(folder))
+    if early is not None and early.record == record:
+        return early
+    return OnnxEmbedder(folder, record)
+
+
+def preload(folder: Path) -> None:
+    """Start opening the index's query encoder in a thread, now.
+
+    onnxruntime spends a third of a second opening the model, mostly outside the GIL; a
+    cold ``kbqa ask`` starts it first and meanwhile imports and loads everything else.
+    ``query_encoder`` hands out the same encoder (its ``load`` waits for this one). Best
+    effort: any problem is left for the real load to report."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        record = manifest["query_encoder"]
+        identity = _identity(folder)
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if identity is None or not isinstance(record, dict) or identity in _PRELOADED:
+        return
+    encoder = _PRELOADED[identity] = OnnxEmbedder(folder, record)
+
+    def load() -> None:
+        try:
+            encoder.load()
+        except Exception:  # noqa: BLE001 - reported again, properly, by the engine's load
+            _PRELOADED.pop(identity, None)
+
+    threading.Thread(target=load, name="kbqa-preload", daemon=True).start()
+
+
+_PRELOADED: dict[tuple, OnnxEmbedder] = {}
+
+
+def _identity(folder: Path) -> tuple | None:
+    """The ONNX file as it is now (a rebuild swaps in another file under the same name)."""
+    try:
+        stat = (folder / ONNX_FILE).stat()
+    except OSError:
+        return None
+    return str(folder.resolve()), stat.st_ino, stat.st_mtime_ns, stat.st_size

@@ -104,3 +104,22 @@ def _paths(corpus, index):
     from app.config import Paths
 
     return Paths(corpus, index, index.parent / "feedback")
+
+
+@pytest.mark.integration
+def test_preload_hands_its_encoder_to_the_engine_and_not_to_other_files(tmp_path):
+    import shutil
+
+    from app.onnx_encoder import preload
+
+    folder = tmp_path / "index"
+    shutil.copytree(REPO / "index", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    preload(folder)
+    early = query_encoder(folder, manifest)
+    assert query_encoder(folder, manifest) is early
+    assert early.encode(["Can I reopen a dispute?"]).shape == (1, 384)
+    # A rebuild swaps in another file under the same name: not the preloaded encoder.
+    (folder / ONNX_FILE).unlink()
+    shutil.copyfile(REPO / "index" / ONNX_FILE, folder / ONNX_FILE)
+    assert query_encoder(folder, manifest) is not early
