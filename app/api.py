@@ -442,7 +442,11 @@ def serve_workers(
         print(f"kbqa: questions are logged to {QuestionLog(paths.feedback_dir).path}", flush=True)
     else:
         print("kbqa: questions are not logged (--no-log or KBQA_LOG=0)", flush=True)
-    uvicorn.run(
+    from uvicorn.supervisors import Multiprocess
+
+    from app.server import listening_socket
+
+    config = uvicorn.Config(
         "app.api:create_app",
         factory=True,
         host=host,
@@ -451,3 +455,8 @@ def serve_workers(
         log_level="warning",
         access_log=False,
     )
+    # What uvicorn.run does for workers, with kbqa's socket: a taken port is a message, and
+    # answers are not held back by Nagle's algorithm (see ``listening_socket``).
+    listening = listening_socket(host, port)
+    listening.set_inheritable(True)
+    Multiprocess(config, sockets=[listening]).run()
