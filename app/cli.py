@@ -29,8 +29,8 @@ def _err(message: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from app.build import build_index
     from app.embed import EditEmbedder, MiniLMEmbedder, MultilingualEmbedder, get_embedder
-    from app.index import build_index
     from app.regress import regression_report, render
 
     paths = Paths.resolve(args.corpus_dir, args.index_dir)

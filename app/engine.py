@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from app.answer import Answer
+from app.build import build_index
 from app.calibration_file import read_calibration
 from app.compose import Evidence, compose
 from app.config import Paths
 from app.embed import Embedder, MultilingualEmbedder, get_embedder
 from app.errors import IndexProblem, InputError, KbqaError
-from app.index import CALIBRATION, Index, build_index, check_model, load_index, manifest_path
+from app.index import CALIBRATION, Index, check_model, load_index, manifest_path
 from app.language import MAIN, detect
 from app.onnx_encoder import query_encoder
 from app.ranking import Ranking

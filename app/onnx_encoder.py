@@ -154,7 +154,9 @@ def preload(folder: Path) -> None:
         except Exception:  # noqa: BLE001 - reported again, properly, by the engine's load
             _PRELOADED.pop(identity, None)
 
-    threading.Thread(target=load, name="kbqa-preload", daemon=True).start()
+    # Not a daemon: a process that exits early (an empty question, a broken index) waits
+    # for it, since onnxruntime aborts the process when the interpreter finalises under it.
+    threading.Thread(target=load, name="kbqa-preload").start()
 
 
 _PRELOADED: dict[tuple, OnnxEmbedder] = {}

@@ -351,12 +351,12 @@ def synthetic_corpus(n: int):
 
 def engine_build(n: int, folder: Path) -> None:
     """Build the synthetic index of ``n`` passages in ``folder`` (a fresh process)."""
-    import app.index
+    import app.build
 
     corpus = synthetic_corpus(n)
-    app.index.load_corpus = lambda _: corpus  # build_index parses; here the corpus is made
+    app.build.load_corpus = lambda _: corpus  # build_index parses; here the corpus is made
     started = time.perf_counter()
-    result = app.index.build_index(
+    result = app.build.build_index(
         ROOT / "corpus", folder / "index", HashingEmbedder(), cache_dir=folder / "cache"
     )
     print(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.build import build_index
 from app.embed import FakeEmbedder
-from app.index import build_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"

@@ -266,22 +266,37 @@ def test_workers_and_share_do_not_go_together():
 
 
 def test_serve_workers_runs_the_factory_in_n_processes(monkeypatch, tmp_path: Path):
-    import uvicorn
+    import socket
+
+    import uvicorn.supervisors
 
     from app import cli
 
     ran = []
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: ran.append((args, kwargs)))
+
+    class Recorder:
+        def __init__(self, config, sockets):
+            ran.append((config, sockets))
+
+        def run(self):
+            pass
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Recorder)
     monkeypatch.setattr(cli, "_engine", lambda args, build_missing=False: object())
     for name in ("KBQA_INDEX_DIR", "KBQA_CORPUS_DIR", "KBQA_FEEDBACK_DIR", "KBQA_LOG"):
         monkeypatch.setenv(name, "")  # restored afterwards: serve_workers sets them
     port = free_port()
     argv = ["serve", "--workers", "3", "--port", str(port), "--no-log"]
     assert cli.main([*argv, "--index-dir", str(tmp_path / "idx")]) == 0
-    ((args, kwargs),) = ran
-    assert args == ("app.api:create_app",)
-    assert kwargs["factory"] is True
-    assert (kwargs["workers"], kwargs["port"]) == (3, port)
+    ((config, sockets),) = ran
+    assert config.app == "app.api:create_app"
+    assert config.factory is True
+    assert (config.workers, config.port) == (3, port)
+    # One socket, bound by kbqa on the port, handing answers out without Nagle's delay.
+    (sock,) = sockets
+    assert sock.getsockname()[1] == port
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    sock.close()
     # What each worker process reads: the same index folder, and the log off.
     assert os.environ["KBQA_INDEX_DIR"] == str(tmp_path / "idx")
     assert os.environ["KBQA_LOG"] == "0"

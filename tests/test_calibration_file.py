@@ -190,9 +190,9 @@ def test_an_unreadable_file_is_named(index: Path, text: str):
 
 
 def test_a_bad_calibration_stops_the_engine_before_it_answers(index: Path, corpus_dir, fake):
+    from app.build import build_index
     from app.config import Paths
     from app.engine import Engine
-    from app.index import build_index
 
     build_index(corpus_dir, index, fake)
     write(index, changed("settings.alpha", 1.5))

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from app.build import build_index
 from app.config import Paths
 from app.embed import FakeEmbedder
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question
 from app.errors import InputError
-from app.index import build_index
 from app.retrieve import Settings
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 import app.embed
+from app.build import build_index
 from app.config import Paths
 from app.embed import FakeEmbedder, MiniLMEmbedder
 from app.engine import Engine
 from app.errors import ModelError
-from app.index import build_index
 from app.retrieve import Settings
 from tests.conftest import REPO
 

@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import app.build
 import app.index
+from app.build import build_index
 from app.corpus import load_corpus
 from app.embed import FakeEmbedder
 from app.errors import CorpusError, IndexProblem
-from app.index import build_index, load_index
+from app.index import load_index
 from tests.conftest import GOLDEN, snapshot
 
 FIXED_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -95,14 +97,14 @@ def test_crash_while_writing_keeps_the_old_index(
     index_dir: Path, corpus_dir: Path, fake: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ):
     before = snapshot(index_dir)
-    real_write = app.index._write_index
+    real_write = app.build._write_index
 
     def half_write(folder, *args, **kwargs):
         real_write(folder, *args, **kwargs)
         (folder / "passages.json").write_text("[")  # a torn file, then the crash
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(app.index, "_write_index", half_write)
+    monkeypatch.setattr(app.build, "_write_index", half_write)
     with pytest.raises(KeyboardInterrupt):
         build_index(corpus_dir, index_dir, fake, force=True)
     assert snapshot(index_dir) == before
@@ -166,6 +168,6 @@ def test_swap_exchanges_folders(tmp_path: Path):
     new.mkdir()
     (old / "which").write_text("old")
     (new / "which").write_text("new")
-    app.index._swap_into_place(new, old)
+    app.build._swap_into_place(new, old)
     assert (old / "which").read_text() == "new"
     assert (new / "which").read_text() == "old"

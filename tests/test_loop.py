@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import yaml
 
+from app.build import build_index
 from app.config import Paths
 from app.embed import FakeEmbedder
 from app.engine import Engine
 from app.feedback import FeedbackLog, read_feedback
-from app.index import build_index, load_index
+from app.index import load_index
 from app.querylog import QuestionLog, read_log
 from app.regress import Got, read_snapshot, regression_report
 from app.retrieve import Settings

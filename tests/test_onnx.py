@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from app.build import build_index
 from app.embed import EditEmbedder, FakeEmbedder, MiniLMEmbedder
 from app.engine import Engine
 from app.errors import KbqaError
-from app.index import build_index, load_index
+from app.index import load_index
 from app.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, query_encoder
 from tests.conftest import REPO
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from app.answer import Answer
+from app.build import build_index
 from app.config import Paths
 from app.corpus import coverage, load_corpus
 from app.embed import FakeEmbedder
 from app.engine import Engine
-from app.index import build_index
 from app.retrieve import Settings
 from tests.conftest import FIXTURES
 

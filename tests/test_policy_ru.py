@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from app.answer import Answer
+from app.build import build_index
 from app.config import Paths
 from app.corpus import load_corpus
 from app.embed import FakeEmbedder
 from app.engine import Engine
 from app.errors import CorpusError
-from app.index import build_index, manifest_path
+from app.index import manifest_path
 from app.mdfile import shown
 from app.retrieve import Settings
 from tests.conftest import FIXTURES

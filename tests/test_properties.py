@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 import app.engine
 from app.answer import VERDICTS, Answer
+from app.build import build_index
 from app.cli import main
 from app.config import Paths
 from app.corpus import load_corpus
 from app.embed import FakeEmbedder
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.errors import InputError
-from app.index import build_index
 from app.retrieve import Settings
 from app.sanitize import readable
 from tests.conftest import FIXTURES
