@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from app.build import build_index
+from app.config import Paths
 from app.embed import FakeEmbedder
+from app.engine import Engine
+from app.retrieve import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
@@ -45,6 +48,13 @@ def index_dir(tmp_path: Path, corpus_dir: Path, fake: FakeEmbedder) -> Path:
     target = tmp_path / "index"
     build_index(corpus_dir, target, fake)
     return target
+
+
+@pytest.fixture
+def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
+    """An engine over the fixture index, refusing below a fused score of 0.2."""
+    paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=index_dir.parent)
+    return Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

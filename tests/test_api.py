@@ -25,16 +25,9 @@ from app.embed import FakeEmbedder
 from app.engine import MAX_QUESTION_CHARS, Engine
 from app.feedback import FeedbackLog
 from app.querylog import QuestionLog, read_log
-from app.retrieve import Settings
 from tests.conftest import ANSWER_KEYS, REPO, free_port
 
 QUESTION = "How long do I have to appeal?"
-
-
-@pytest.fixture
-def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
-    paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=index_dir.parent)
-    return Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
 
 
 @pytest.fixture

@@ -11,13 +11,6 @@ from app.config import Paths
 from app.embed import FakeEmbedder
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question
 from app.errors import InputError
-from app.retrieve import Settings
-
-
-@pytest.fixture
-def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
-    paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=index_dir.parent)
-    return Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])

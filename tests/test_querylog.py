@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from app.answer import Answer
-from app.config import Paths
-from app.embed import FakeEmbedder
 from app.engine import Engine
 from app.feedback import FeedbackLog, read_feedback
 from app.querylog import QUESTIONS_FILE, QuestionLog, enabled, entry, read_log
-from app.retrieve import Hit, Settings
+from app.retrieve import Hit
 from app.ui import MAX_OPTIONS, Shown, api_ask, build_app, respond
 from tests.test_ui import Stub, appeal_answer, page_events, refusal
 
@@ -47,12 +45,6 @@ FEEDBACK_KEYS = [
     "helpful",
     "comment",
 ]
-
-
-@pytest.fixture
-def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
-    paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=index_dir.parent)
-    return Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
 
 
 def corpus_hash(engine: Engine) -> str:

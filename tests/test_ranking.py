@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import app.ranking
-from app.config import Paths
-from app.embed import FakeEmbedder
 from app.engine import Engine
-from app.retrieve import Settings
 
 QUESTIONS = [
     "refund broken parcel",
@@ -19,12 +14,6 @@ QUESTIONS = [
     "appeal",
     "zebra",
 ]
-
-
-@pytest.fixture
-def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
-    paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=index_dir.parent)
-    return Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
 
 
 @pytest.mark.parametrize(("dense", "lexical"), [(512, 64), (3, 1), (1, 1)])

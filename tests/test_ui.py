@@ -16,7 +16,6 @@ from app.embed import FakeEmbedder
 from app.engine import Engine
 from app.feedback import FeedbackLog
 from app.render import render_html, render_text
-from app.retrieve import Settings
 from app.ui import MAX_OPTIONS, PROMPT, api_ask, build_app, choose, respond
 from tests.conftest import ANSWER_KEYS
 
@@ -87,12 +86,6 @@ class Stub:
 
     def labels(self, language: str) -> dict[str, str]:
         return {}
-
-
-@pytest.fixture
-def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
-    paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=index_dir.parent)
-    return Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
 
 
 def test_reply_for_a_question(engine: Engine):
