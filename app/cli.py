@@ -102,10 +102,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 def _current_export(index_dir: Path):
     """The ONNX query encoder of the index being replaced, if it has one (loaded now, before
     a swap can move its files), else None."""
+    from app.index import manifest_path
     from app.onnx_encoder import query_encoder
 
     try:
-        manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(manifest_path(index_dir).read_text(encoding="utf-8"))
         export = query_encoder(index_dir, manifest)
         if export is not None:
             export.load()
@@ -145,11 +146,10 @@ def _engine(args: argparse.Namespace, *, build_missing: bool = False):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    if os.environ.get("KBQA_ENCODER", "auto") == "auto":
-        from app.onnx_encoder import preload
+    from app.onnx_encoder import preload
 
-        # Opening the model overlaps with importing and loading the rest (cold ask).
-        preload(Paths.resolve(args.corpus_dir, args.index_dir).index_dir)
+    # Opening the model overlaps with importing and loading the rest (cold ask).
+    preload(Paths.resolve(args.corpus_dir, args.index_dir).index_dir)
     from app.engine import clean_question
     from app.render import render_text
 

@@ -9,7 +9,6 @@ already running finish on the old one.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from app.embed import Embedder, MultilingualEmbedder, get_embedder
 from app.errors import IndexProblem, InputError, KbqaError
 from app.index import CALIBRATION, Index, check_model, load_index, manifest_path
 from app.language import MAIN, detect
-from app.onnx_encoder import query_encoder
+from app.onnx_encoder import ENV_ENCODER, encoder_setting, query_encoder
 from app.ranking import Ranking
 from app.retrieve import Hit, Query, Retriever, Settings
 from app.sanitize import readable
@@ -35,7 +34,6 @@ MAX_QUESTION_CHARS = 1000
 log = logging.getLogger("kbqa.engine")
 CANDIDATES = 6  # passages considered for quotes, cautious runner-ups and related questions
 ENCODERS = ("auto", "torch")
-ENV_ENCODER = "KBQA_ENCODER"  # "torch" answers with sentence-transformers (benchmarks compare)
 
 
 def clean_question(question: object) -> str:
@@ -129,7 +127,7 @@ class Engine:
         otherwise ``encoder`` decides: "auto" answers on the CPU with the index's ONNX
         export of the model (no torch), "torch" with sentence-transformers on ``device``;
         by default ``KBQA_ENCODER``, else "auto"."""
-        encoder = encoder or os.environ.get(ENV_ENCODER, "").strip() or "auto"
+        encoder = encoder or encoder_setting()
         if encoder not in ENCODERS:
             raise KbqaError(f"{ENV_ENCODER} must be one of {', '.join(ENCODERS)}, not {encoder!r}")
         self.paths = paths or Paths.resolve()

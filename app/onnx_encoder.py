@@ -26,7 +26,14 @@ from app.errors import IndexProblem, ModelError
 ONNX_FILE = "query-encoder.onnx"
 TOKENIZER_FILE = "query-tokenizer.json"
 ENV_THREADS = "KBQA_ONNX_THREADS"
+ENV_ENCODER = "KBQA_ENCODER"  # "torch" answers with sentence-transformers (benchmarks compare)
 BATCH = 64  # texts per run when many are encoded at once (the build's regression report)
+
+
+def encoder_setting() -> str:
+    """What ``KBQA_ENCODER`` asks for: "auto" (this ONNX export) unless it says otherwise;
+    the engine checks the value."""
+    return os.environ.get(ENV_ENCODER, "").strip() or "auto"
 
 
 def threads() -> int:
@@ -137,6 +144,8 @@ def preload(folder: Path) -> None:
     cold ``kbqa ask`` starts it first and meanwhile imports and loads everything else.
     ``query_encoder`` hands out the same encoder (its ``load`` waits for this one). Best
     effort: any problem is left for the real load to report."""
+    if encoder_setting() != "auto":
+        return
     folder = Path(folder)
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

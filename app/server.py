@@ -54,7 +54,7 @@ def serve(
         return HTMLResponse(LOADING_PAGE, status_code=503, headers={"Retry-After": "1"})
 
     api.add_api_route("/", loading, methods=["GET"], include_in_schema=False)
-    placeholder = api.router.routes[-1]
+    placeholder = next(r for r in api.router.routes if getattr(r, "endpoint", None) is loading)
     listening = listening_socket(host, port)
 
     def started() -> None:
@@ -95,7 +95,9 @@ def serve(
         async def start_page(self) -> None:
             """What gradio runs at start-up for a page mounted before it, then the switch
             from the placeholder to the page."""
-            page = api.router.routes[-1].app  # the mount just added
+            from starlette.routing import Mount
+
+            page = next(r.app for r in reversed(api.router.routes) if isinstance(r, Mount))
             stack = contextlib.AsyncExitStack()
             await stack.enter_async_context(page.router.lifespan_context(page))
             page.get_blocks().run_startup_events()
