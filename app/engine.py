@@ -8,9 +8,10 @@ already running finish on the old one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,21 @@ class Engine:
         self._multilingual = multilingual
         self._loaded: _Loaded | None = None
         self._failed_stamp: tuple[int, int] | None = None
-        self._lock = threading.Lock()
+        # Reentrant: a thread holding ``loads_held`` may load the index itself.
+        self._lock = threading.RLock()
+
+    @contextlib.contextmanager
+    def loads_held(self) -> Iterator[None]:
+        """No index or model loads in other threads while the block runs; they wait.
+
+        Python 3.11 keeps the ast module's recursion depth per interpreter, not per thread,
+        so two threads building syntax trees at once can fail with "SystemError: AST
+        constructor recursion depth mismatch". ``numpy.load`` parses each array's header
+        with ``ast.literal_eval``, and importing gradio parses its components' source: the
+        server imports gradio inside this block. Answers from a loaded index do not wait.
+        """
+        with self._lock:
+            yield
 
     @property
     def embedder(self) -> Embedder:

@@ -5,6 +5,7 @@ does not need it. So the server listens as soon as the index is loaded and one q
 answered: ``/api/*`` answers at once, ``/`` says the page is on its way (503, refreshing
 itself), and a thread imports gradio, builds the page and mounts it; the page's startup
 (its queue) then runs on the server's event loop, as a mount made before start-up would.
+Other languages' models load after the page, in the same thread.
 """
 
 from __future__ import annotations
@@ -65,9 +66,6 @@ def serve(
         else:
             print(f"kbqa: questions are logged to {questions.path}", flush=True)
         print(f"kbqa: feedback goes to {feedback.path}", flush=True)
-        # Each other language's model loads on its first question (about 2 s): load it now,
-        # in the background, so the first Russian buyer does not wait and start-up does not.
-        threading.Thread(target=_warm_languages, args=(engine,), daemon=True).start()
 
     class Server(uvicorn.Server):
         page_lifespan: contextlib.AsyncExitStack | None = None
@@ -77,13 +75,21 @@ def serve(
             if self.started:
                 started()
                 loop = asyncio.get_running_loop()
-                threading.Thread(target=self.add_page, args=(loop,), daemon=True).start()
+                threading.Thread(target=self.after_listening, args=(loop,), daemon=True).start()
+
+        def after_listening(self, loop: asyncio.AbstractEventLoop) -> None:
+            """The page, then each other language's model, which would otherwise load on
+            its first question (about 2 s): one after the other, as loading one while
+            importing gradio can fail (see ``Engine.loads_held``)."""
+            self.add_page(loop)
+            _warm_languages(engine)
 
         def add_page(self, loop: asyncio.AbstractEventLoop) -> None:
             from app.ui import mount_page
 
             try:
-                blocks = mount_page(api, engine, feedback, questions, host=host, port=port)
+                with engine.loads_held():
+                    blocks = mount_page(api, engine, feedback, questions, host=host, port=port)
                 asyncio.run_coroutine_threadsafe(self.start_page(), loop).result()
             except Exception:  # the API keeps serving; the page says it is not there
                 log.exception("the page could not be started; the REST API still answers")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,23 @@ def test_engine_reloads_after_a_rebuild(engine: Engine, corpus_dir: Path, fake: 
     after = engine.load().index
     assert after.version != before
     assert after.passages[-1].questions[1].text == "Appeal by when?"
+
+
+def test_loads_wait_while_held_and_the_holder_may_load(engine: Engine):
+    """The server imports gradio inside ``loads_held``; a load in another thread waits."""
+    loaded = threading.Event()
+
+    def load() -> None:
+        engine.load()
+        loaded.set()
+
+    with engine.loads_held():
+        other = threading.Thread(target=load, daemon=True)
+        other.start()
+        assert not loaded.wait(1.0)
+        assert engine.load().index.passages  # the holder itself loads (reentrant)
+        assert not loaded.is_set()
+    assert loaded.wait(10)
 
 
 @pytest.mark.parametrize(
