@@ -31,10 +31,8 @@ import numpy as np
 from app import __version__, analyses
 from app.ann import build_dense
 from app.cache import EmbeddingCache, cache_dir_for
-from app.corpus import (
-    Corpus,
-    load_corpus,
-)
+from app.corpus import Corpus
+from app.corpus_file import load_corpus
 from app.embed import Embedder, MultilingualEmbedder
 from app.errors import IndexProblem
 from app.index import (

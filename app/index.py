@@ -42,13 +42,7 @@ import faiss
 from app import analyses
 from app.ann import ready
 from app.conditions import Conditions
-from app.corpus import (
-    GlossaryEntry,
-    Passage,
-    Scope,
-    Topic,
-    content_hash,
-)
+from app.corpus import GlossaryEntry, Passage, Scope, Topic, content_hash
 from app.embed import Embedder
 from app.errors import IndexProblem
 from app.language import Grammar, Language
@@ -99,6 +93,7 @@ TEXT_PIPELINE_VERSION = 1
 TEXT_PIPELINE_MODULES = (
     "text.py",
     "corpus.py",
+    "corpus_file.py",
     "mdfile.py",
     "translation.py",
     "locales.py",

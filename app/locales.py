@@ -54,7 +54,8 @@ def load_locales(
     corpus_dir: Path, conditions: Conditions, lexicon: Lexicon, topics: tuple[Any, ...]
 ) -> tuple[tuple[Locale, ...], list[CorpusIssue]]:
     """Every language folder of ``corpus_dir``, checked against the main corpus."""
-    from app.corpus import Scope, parse_glossary, parse_out_of_scope, parse_scope
+    from app.corpus import Scope
+    from app.corpus_file import parse_glossary, parse_out_of_scope, parse_scope
 
     locales, issues = [], []
     for folder in language_folders(corpus_dir):

@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from app.errors import CorpusError, CorpusIssue
 
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    # Imported on the first parse: answering a question reads an index, never markdown.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def parse(text: str) -> list[Token]:
-    return _markdown.parse(text)
+    return _markdown().parse(text)
 
 
 def read(path: Path) -> str:

@@ -320,7 +320,8 @@ def synthetic_corpus(n: int):
     """The real corpus's passages copied and recombined up to ``n`` passages (seeded)."""
     from dataclasses import replace
 
-    from app.corpus import Question, load_corpus
+    from app.corpus import Question
+    from app.corpus_file import load_corpus
     from app.text import split_sentences
 
     real = load_corpus(ROOT / "corpus")

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.build import build_index  # noqa: E402
-from app.corpus import load_corpus  # noqa: E402
+from app.corpus_file import load_corpus  # noqa: E402
 from app.embed import FakeEmbedder  # noqa: E402
 from tests.test_analyses import golden_record  # noqa: E402
 from tests.test_compose import answer, evidence  # noqa: E402

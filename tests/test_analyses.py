@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.analyses import annotated, read_question
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.index import load_index
 from app.question import Analysis
 from tests.conftest import FIXTURES, GOLDEN

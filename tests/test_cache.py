@@ -15,7 +15,7 @@ import app.index
 from app.build import build_index
 from app.cache import cache_dir_for
 from app.cli import main
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.embed import FakeEmbedder
 from app.errors import IndexProblem
 from app.index import load_index, vector_texts

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from app.compose import Evidence, compose
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.question import analyze
 from app.retrieve import Hit, Settings
 from tests.conftest import ANSWER_KEYS, FIXTURES, GOLDEN

@@ -13,7 +13,7 @@ import pytest
 
 from app.conditional import Ask, Decided, SideOf, decide
 from app.conditions import Condition, Conditions, Side, Value, Variable, Vocabulary
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.errors import CorpusError
 from app.question import Analysis
 from app.situation import Situation

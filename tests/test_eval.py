@@ -17,7 +17,7 @@ import pytest
 
 from app.answer import Answer, Clarify, Confidence, Option, Quote, Why
 from app.config import Paths
-from app.corpus import MAX_WORDS, load_corpus
+from app.corpus_file import MAX_WORDS, load_corpus
 from app.engine import Engine
 from app.errors import KbqaError
 from app.evalset import Item

@@ -12,7 +12,7 @@ import pytest
 import app.build
 import app.index
 from app.build import build_index
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.embed import FakeEmbedder
 from app.errors import CorpusError, IndexProblem
 from app.index import load_index

@@ -20,7 +20,7 @@ import pytest
 from app.answer import Answer
 from app.build import build_index
 from app.config import Paths
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.embed import FakeEmbedder
 from app.engine import Engine
 from app.errors import CorpusError

@@ -18,7 +18,7 @@ from app.answer import VERDICTS, Answer
 from app.build import build_index
 from app.cli import main
 from app.config import Paths
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.embed import FakeEmbedder
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.errors import InputError

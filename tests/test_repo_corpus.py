@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from app.corpus import MAX_WORDS, content_hash, coverage, load_corpus
+from app.corpus import content_hash
+from app.corpus_file import MAX_WORDS, coverage, load_corpus
 from app.index import load_index
 from app.text import normalize_ws, source_lines, word_count
 from tests.conftest import REPO

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.grammar import analyze_in
 from app.situation import read_situation
 from tests.conftest import REPO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.corpus import load_corpus
+from app.corpus_file import load_corpus
 from app.index import load_index
 from app.vocabulary import speller_words
 
