@@ -39,6 +39,7 @@ from app.index import (
     ACTIONS,
     ANALYSES,
     CALIBRATION,
+    CALIBRATION_SWEEP,
     CONDITIONS,
     DENSE,
     GLOSSARY,
@@ -159,8 +160,9 @@ def build_index(
             if locales:
                 assert multilingual is not None
                 manifest = _write_locales(tmp, manifest, locales, corpus, multilingual)
-            if (index_dir / CALIBRATION).is_file():
-                shutil.copy2(index_dir / CALIBRATION, tmp / CALIBRATION)
+            for name in (CALIBRATION, CALIBRATION_SWEEP):
+                if (index_dir / name).is_file():
+                    shutil.copy2(index_dir / name, tmp / name)
             if check is not None:
                 check(tmp)
             _swap_into_place(tmp, index_dir)

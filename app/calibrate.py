@@ -2,8 +2,9 @@
 
 ``kbqa eval --calibrate`` sweeps the fusion weight, the refusal threshold and the
 out-of-scope margin over the tuning questions (``tune*.yaml``, never the held-out ones)
-and stores the winner, the confidence bands and the whole sweep in the index folder's
-``calibration.json``, tied to the corpus it was made for.
+and stores the winner and the confidence bands in the index folder's ``calibration.json``,
+tied to the corpus it was made for, and the whole sweep beside it in
+``calibration-sweep.json`` (for the reader: answering never parses it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from app.engine import Engine
 from app.evalset import Item
 from app.evaluate import Outcome, core_metrics, rank_of, run
-from app.index import CALIBRATION
+from app.index import CALIBRATION, CALIBRATION_SWEEP
 from app.language import MAIN
 from app.retrieve import Settings
 
@@ -157,30 +158,33 @@ Calibrated = tuple[Settings, list[dict[str, Any]], list[Path]]
 def write_calibration(
     index_dir: Path, results: dict[str, Calibrated], manifest: dict[str, Any]
 ) -> Path:
-    """One file: the main language's settings at the top, each other language's under
-    ``languages``, each with the sets it was fitted on and its sweep."""
+    """Two files. ``calibration.json``: the main language's settings at the top, each other
+    language's under ``languages``, each with the sets it was fitted on. Beside it,
+    ``calibration-sweep.json``: every setting tried and how it scored, by language."""
     path = Path(index_dir) / CALIBRATION
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def entry(settings: Settings, sweep: list[dict[str, Any]], sets: list[Path]) -> dict:
-        return {
-            "settings": asdict(settings),
-            "question_sets": [p.name for p in sets],
-            "sweep": [
-                {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-                for row in sweep
-            ],
-        }
+        return {"settings": asdict(settings), "question_sets": [p.name for p in sets]}
+
+    def rows(result: Calibrated) -> list[dict[str, Any]]:
+        return [
+            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in result[1]
+        ]
 
     main = entry(*results[MAIN]) if MAIN in results else entry(Settings(), [], [])
     record = {
         "settings": main["settings"],
-        "calibrated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "calibrated_at": stamp,
         "corpus_hash": manifest["corpus"]["hash"],
         "question_sets": main["question_sets"],
         "languages": {code: entry(*r) for code, r in results.items() if code != MAIN},
-        "sweep": main["sweep"],
     }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    sweeps = {"calibrated_at": stamp, "sweeps": {code: rows(r) for code, r in results.items()}}
+    # The sweep first: calibration.json, what answering reads, is replaced last.
+    for target, content in ((Path(index_dir) / CALIBRATION_SWEEP, sweeps), (path, record)):
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(target)
     return path

@@ -65,7 +65,8 @@ class LanguageRecord(BaseModel):
 
     settings: SettingsRecord
     question_sets: tuple[str, ...] = ()
-    sweep: tuple[dict[str, Any], ...] = ()  # for the reader; nothing uses it
+    # Files written before the sweep moved to calibration-sweep.json carry it here.
+    sweep: tuple[dict[str, Any], ...] = ()
 
 
 class CalibrationRecord(BaseModel):
@@ -78,7 +79,7 @@ class CalibrationRecord(BaseModel):
     corpus_hash: str | None = None  # None or another corpus's: stale (a warning)
     question_sets: tuple[str, ...] = ()
     languages: dict[str, LanguageRecord] = Field(default_factory=dict)
-    sweep: tuple[dict[str, Any], ...] = ()
+    sweep: tuple[dict[str, Any], ...] = ()  # as in LanguageRecord: older files only
 
     def settings_for(self, language: str, main: str) -> Settings:
         """A second language's own settings, or the main language's when it has none."""

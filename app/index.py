@@ -62,8 +62,10 @@ CONDITIONS = "conditions.json"
 ACTIONS = "actions.json"
 OUT_OF_SCOPE = "out-of-scope.json"
 OUT_OF_SCOPE_DENSE = "out-of-scope.faiss"
-# Written by `kbqa eval --calibrate`, not by the build; a rebuild carries it over.
+# Written by `kbqa eval --calibrate`, not by the build; a rebuild carries them over. The
+# sweep behind the settings (a megabyte, for the reader) is a file apart, never read to answer.
 CALIBRATION = "calibration.json"
+CALIBRATION_SWEEP = "calibration-sweep.json"
 DENSE = "dense.faiss"
 LOCALE = "locale.json"  # a language's words: "ru-locale.json"
 LEXICAL = "lexical.npz"

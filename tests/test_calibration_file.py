@@ -86,7 +86,9 @@ def test_the_committed_file_is_valid_and_read_per_language():
     assert load_settings(index) == Settings(**raw["settings"])
     assert load_settings(index, language="ru") == Settings(**raw["languages"]["ru"]["settings"])
     assert record.question_sets
-    assert record.sweep
+    sweeps = json.loads((index / "calibration-sweep.json").read_text())["sweeps"]
+    assert sweeps["en"]
+    assert sweeps["ru"]
 
 
 def test_a_good_file_gives_each_language_its_settings(index: Path):
@@ -211,3 +213,20 @@ def problem_of(index: Path) -> str:
     with pytest.raises(IndexProblem) as caught:
         load_settings(index)
     return str(caught.value)
+
+
+def test_the_sweep_is_written_beside_the_settings_and_not_read_to_answer(index: Path):
+    from app.calibrate import write_calibration
+
+    english, russian = Settings(alpha=0.75, threshold=0.47), Settings(alpha=0.7, threshold=0.49)
+    rows = [{"alpha": 0.5, "threshold": 0.123456, "hit@1": 0.9}]
+    results = {"en": (english, rows, [Path("tune.yaml")]), "ru": (russian, [], [])}
+    write_calibration(index, results, {"corpus": {"hash": "ab" * 32}})
+    settings = json.loads((index / "calibration.json").read_text(encoding="utf-8"))
+    sweeps = json.loads((index / "calibration-sweep.json").read_text(encoding="utf-8"))
+    assert "sweep" not in settings
+    assert "sweep" not in settings["languages"]["ru"]
+    assert sweeps["sweeps"] == {"en": [{**rows[0], "threshold": 0.1235}], "ru": []}
+    assert sweeps["calibrated_at"] == settings["calibrated_at"]
+    assert load_settings(index) == english
+    assert load_settings(index, language="ru") == russian
