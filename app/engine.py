@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from app.answer import Answer
-from app.build import build_index
 from app.calibration_file import read_calibration
 from app.compose import Evidence, compose
 from app.config import Paths
@@ -231,6 +230,8 @@ class Engine:
         index_dir, corpus_dir = self.paths.index_dir, self.paths.corpus_dir
         if manifest_path(index_dir).exists() or not corpus_dir.is_dir():
             return False
+        from app.build import build_index  # answering an index never needs the builder
+
         log(f"no index in {index_dir}: building it from {corpus_dir} (kbqa build)")
         build_index(corpus_dir, index_dir, self.embedder, log=log, progress=True)
         return True

@@ -11,7 +11,7 @@ from app.build import build_index
 from app.config import Paths
 from app.embed import FakeEmbedder
 from app.engine import MAX_QUESTION_CHARS, Engine, clean_question
-from app.errors import InputError
+from app.errors import IndexProblem, InputError
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])
@@ -52,10 +52,11 @@ def test_ranking_is_sorted_with_stated_tie_breaks(engine: Engine):
     assert len(ranking) == 5
 
 
-def test_engine_loads_nothing_until_asked(index_dir: Path, corpus_dir: Path):
-    engine = Engine(Paths(corpus_dir, index_dir, index_dir.parent))
-    assert engine._loaded is None
-    assert engine._embedder is None
+def test_engine_loads_nothing_until_asked(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder):
+    (index_dir / "passages.json").write_text("[")  # torn: loading it would fail
+    engine = Engine(Paths(corpus_dir, index_dir, index_dir.parent), embedder=fake)
+    with pytest.raises(IndexProblem):
+        engine.ask("How long do I have to appeal?")
 
 
 def test_engine_reloads_after_a_rebuild(engine: Engine, corpus_dir: Path, fake: FakeEmbedder):

@@ -252,8 +252,13 @@ def test_reader_closing_the_pipe_is_not_a_traceback(index_dir: Path, corpus_dir:
     assert result.stdout.count("\n") == 1
 
 
+def unpinned(engine: Engine) -> Engine:
+    """The fixture's engine is pinned to test settings: the same one, letting the file decide."""
+    return Engine(engine.paths, embedder=engine.embedder)
+
+
 def test_stale_calibration_is_used_with_a_warning(engine: Engine, caplog):
-    engine._settings = None  # this engine was pinned to test settings; let the file decide
+    engine = unpinned(engine)
     calibration = engine.paths.index_dir / "calibration.json"
     calibration.write_text(json.dumps({"settings": {"threshold": 0.25}, "corpus_hash": "other"}))
     with caplog.at_level(logging.WARNING, logger="kbqa.engine"):
@@ -281,5 +286,5 @@ def test_a_new_calibration_is_picked_up_without_a_restart(engine: Engine):
     calibration.write_text(
         json.dumps({"settings": {"alpha": 0.5}, "corpus_hash": manifest["corpus"]["hash"]})
     )
-    engine._settings = None  # this engine was pinned to test settings; let the file decide
+    engine = unpinned(engine)
     assert engine.load().settings.alpha == 0.5
