@@ -11,7 +11,8 @@ An index folder holds::
     conditions.json the variables conditional passages use, and the words to read them
     actions.json    the buyer actions the guide rules on (which are risky) and their words
     out-of-scope.*  questions the guide does not answer, and their embeddings
-    calibration.json  fusion weight, refusal threshold and bands (kbqa eval --calibrate)
+    calibration.json  fusion weight, refusal threshold and bands (kbqa eval --calibrate);
+                    every setting the calibration tried is in calibration-sweep.json
     dense.faiss     normalised embeddings: exact inner product, or IVF for large corpora
     query-encoder.onnx, query-tokenizer.json
                     the model as ONNX and its tokenizer: questions are encoded without torch
