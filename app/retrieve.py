@@ -206,11 +206,12 @@ class Retriever:
     def similarities(self, query: Query, passage_position: int, kind: str) -> dict[int, float]:
         """Cosine of the query with each vector of one kind of one passage, by ordinal."""
         out = {}
-        first = self.rows.first
-        for row in range(first[passage_position], first[passage_position + 1]):
-            ref = self.index.vectors[row]
+        start, end = (int(f) for f in self.rows.first[passage_position : passage_position + 2])
+        block = self.index.dense.reconstruct_n(start, end - start)  # one call, not one a row
+        for offset, vector in enumerate(block):
+            ref = self.index.vectors[start + offset]
             if ref.kind == kind:
-                out[ref.ordinal] = float(self.index.dense.reconstruct(row) @ query.vector)
+                out[ref.ordinal] = float(vector @ query.vector)
         return out
 
 

@@ -195,8 +195,9 @@ def read_situation(question: str, conditions: Conditions) -> Situation:
 def _hedged(words: str, patterns: _Patterns) -> bool:
     """Whether a sentence holds any negation, hypothetical or pending word at all."""
     split = words.split()
+    present = set(split)  # an entry with a word the sentence lacks cannot be in it
     return any(
-        _governs(((entry, len(split)),), split)
+        all(word in present for word in entry) and _governs(((entry, len(split)),), split)
         for entry, _ in (*patterns.unread, *patterns.pending)
     )
 
