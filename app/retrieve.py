@@ -207,7 +207,8 @@ class Retriever:
         """Cosine of the query with each vector of one kind of one passage, by ordinal."""
         out = {}
         start, end = (int(f) for f in self.rows.first[passage_position : passage_position + 2])
-        block = self.index.dense.reconstruct_n(start, end - start)  # one call, not one a row
+        # One call, not one a row (reconstruct_n would scan an IVF index's every list).
+        block = self.index.dense.reconstruct_batch(np.arange(start, end, dtype=np.int64))
         for offset, vector in enumerate(block):
             ref = self.index.vectors[start + offset]
             if ref.kind == kind:
