@@ -96,3 +96,25 @@ def test_questions_naming_another_marketplace_are_not_covered(engine: Engine, qu
 def test_undecodable_characters_are_dropped(engine: Engine):
     answer = engine.ask("caf\udce9 how long do I have to appeal?")
     assert answer.question == "caf how long do I have to appeal?"
+
+
+def test_the_collector_waits_while_an_index_loads_and_comes_back_after(engine: Engine):
+    import gc
+
+    from app.engine import collector_paused
+
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(IndexProblem), collector_paused():
+        raise IndexProblem("a load that fails")
+    assert gc.isenabled()
+    gc.disable()  # someone else's choice is kept
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    engine.load()
+    assert gc.isenabled()
