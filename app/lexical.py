@@ -19,10 +19,8 @@ them) and drops unknown terms before the normalisation needs them; ``scripts/ben
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +29,11 @@ import numpy as np
 
 from app.corpus import Passage
 from app.language import Language
+from app.npzfile import write_npz
 from app.text import tokens, tokens_in
 
 K1 = 1.2
 B = 0.75
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def idf(df: int, n: int) -> float:
@@ -124,13 +122,7 @@ class Lexical:
             "idf": self.idf,
             "n": np.array([self.n], dtype=np.int64),
         }
-        # An .npz written by hand with fixed timestamps (np.savez stamps the time): the same
-        # corpus gives the same bytes, and the manifest the same hash.
-        with zipfile.ZipFile(arrays, "w", zipfile.ZIP_STORED) as archive:
-            for name, array in named.items():
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
-                archive.writestr(zipfile.ZipInfo(f"{name}.npy", FIXED_TIME), buffer.getvalue())
+        write_npz(arrays, named)  # the same corpus gives the same bytes, and the same hash
         ordered = sorted(self.terms, key=self.terms.__getitem__)
         terms.write_text(json.dumps(ordered, ensure_ascii=False) + "\n", encoding="utf-8")
 
