@@ -55,6 +55,7 @@ from app.index import (
     SPELLER,
     VECTORS,
     VectorRef,
+    VectorRefs,
     file_sha256,
     load_index,
     local_topics,
@@ -241,7 +242,7 @@ def _write_index(
     faiss.write_index(oos_dense, str(folder / OUT_OF_SCOPE_DENSE))
     _write_json(folder / OUT_OF_SCOPE, [t.to_dict() for t in corpus.out_of_scope])
     _write_json(folder / PASSAGES, [p.to_dict() for p in corpus.passages])
-    _write_json(folder / VECTORS, [ref.__dict__ for ref in refs])
+    VectorRefs.of(refs).save(folder / VECTORS)
     _write_json(folder / GLOSSARY, [g.to_dict() for g in corpus.glossary])
     _write_json(folder / SCOPE, corpus.scope.to_dict())
     _write_json(folder / CONDITIONS, corpus.conditions.to_dict())
@@ -322,7 +323,7 @@ def _write_locales(folder: Path, manifest: dict, locales, corpus: Corpus, model:
         oos = faiss.IndexFlatIP(model.dim)
         oos.add(oos_vectors)
         faiss.write_index(oos, str(folder / f"{code}-{OUT_OF_SCOPE_DENSE}"))
-        _write_json(folder / f"{code}-{VECTORS}", [ref.__dict__ for ref in refs])
+        VectorRefs.of(refs).save(folder / f"{code}-{VECTORS}")
         language = locale.language
         passages = tuple(in_language(p, code) for p in corpus.passages)
         derived = _write_derived(

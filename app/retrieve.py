@@ -101,7 +101,7 @@ class Retriever:
         for position, passage in enumerate(index.passages):
             if passage.point:
                 self.points[passage.point] = (*self.points.get(passage.point, ()), position)
-        passage_of_row = np.fromiter((r.passage for r in index.vectors), np.int64)
+        passage_of_row = index.vectors.passage
         try:
             self.rows = Rows.of(index.dense, passage_of_row, len(index.passages), self._describe)
         except ValueError as err:

@@ -15,7 +15,7 @@ from app.build import build_index
 from app.corpus_file import load_corpus
 from app.embed import FakeEmbedder
 from app.errors import CorpusError, IndexProblem
-from app.index import load_index
+from app.index import VectorRef, VectorRefs, load_index
 from tests.conftest import GOLDEN, snapshot
 
 FIXED_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -44,6 +44,27 @@ def test_load_round_trips(index_dir: Path, corpus_dir: Path):
     assert index.dense.ntotal == 30
     first_question = next(v for v in index.vectors if v.kind == "question")
     assert (first_question.passage, first_question.ordinal) == (0, 0)
+
+
+def test_vector_references_round_trip_as_columns(tmp_path: Path):
+    refs = [VectorRef(0, "text"), VectorRef(0, "question", 2), VectorRef(3, "sentence", 1)]
+    VectorRefs.of(refs).save(tmp_path / "vectors.npz")
+    loaded = VectorRefs.load(tmp_path / "vectors.npz")
+    assert list(loaded) == refs
+    assert loaded[1] == VectorRef(0, "question", 2)
+    assert loaded[1:] == refs[1:]
+    assert loaded.passage.tolist() == [0, 0, 3]
+
+
+def test_vector_columns_that_do_not_fit_are_refused(tmp_path: Path):
+    one = np.zeros(1, dtype=np.int64)
+    with pytest.raises(ValueError, match="columns of 1, 2, 1 rows"):
+        VectorRefs(one, np.zeros(2, dtype=np.uint8), one)
+    with pytest.raises(ValueError, match="kinds outside"):
+        VectorRefs(one, np.array([4], dtype=np.uint8), one)
+    (tmp_path / "vectors.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"vectors\.npz is unreadable"):
+        VectorRefs.load(tmp_path / "vectors.npz")
 
 
 def test_unchanged_corpus_is_a_no_op(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder):
@@ -145,7 +166,7 @@ CORRUPTIONS = [
     pytest.param("passages.json", _edit_json, r"passages\.json does not match", id="passages"),
     pytest.param("manifest.json", _truncate, r"manifest\.json is not valid JSON", id="manifest"),
     pytest.param("manifest.json", Path.unlink, r"no index in .*run `kbqa build`", id="missing"),
-    pytest.param("vectors.json", Path.unlink, r"vectors\.json is missing", id="vectors"),
+    pytest.param("vectors.npz", Path.unlink, r"vectors\.npz is missing", id="vectors"),
 ]
 
 
