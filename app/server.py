@@ -5,7 +5,7 @@ does not need it. So the server listens as soon as the index is loaded and one q
 answered: ``/api/*`` answers at once, ``/`` says the page is on its way (503, refreshing
 itself), and a thread imports gradio, builds the page and mounts it; the page's startup
 (its queue) then runs on the server's event loop, as a mount made before start-up would.
-Other languages' models load after the page, in the same thread.
+Other languages' models load first, in the same thread.
 """
 
 from __future__ import annotations
@@ -78,11 +78,12 @@ def serve(
                 threading.Thread(target=self.after_listening, args=(loop,), daemon=True).start()
 
         def after_listening(self, loop: asyncio.AbstractEventLoop) -> None:
-            """The page, then each other language's model, which would otherwise load on
-            its first question (about 2 s): one after the other, as loading one while
-            importing gradio can fail (see ``Engine.loads_held``)."""
-            self.add_page(loop)
+            """Each other language's model, which would otherwise load on its first
+            question (about 2 s), then the page: one after the other, as loading one while
+            importing gradio can fail (see ``Engine.loads_held``), and so that the page
+            appears with every language warm (no model load competing with its first users)."""
             _warm_languages(engine)
+            self.add_page(loop)
 
         def add_page(self, loop: asyncio.AbstractEventLoop) -> None:
             from app.ui import mount_page
