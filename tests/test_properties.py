@@ -270,3 +270,36 @@ def test_a_cleaned_question_reads_the_same_when_cleaned_again(question):
     assert len(cleaned) <= MAX_QUESTION_CHARS
     # is_cut says exactly when the cleaner had to shorten what it read.
     assert is_cut(question) == (cleaned != readable(question))
+
+
+# Glossary terms, and letters that case-fold in unusual ways ("ſ" matches "s", "İ" matches
+# "i", "ᲀ" matches "в"): skipping a term's regex when its text lacks the term must never
+# change what canonicalisation or the notes beside a quote find.
+FOLD_TERMS = ["dispute", "Open Dispute", "алик", "спор", "kelvin", "sık", "ſpam", "ВАЗ"]
+FOLD_LETTERS = "aeiklnopstuvDIKS ıſİKᲀвазлкиспор.,-’é"
+
+
+@given(
+    text=st.lists(
+        st.sampled_from(FOLD_TERMS) | st.text(alphabet=FOLD_LETTERS, max_size=6), max_size=12
+    ).map(" ".join)
+)
+@example(text="spam, sik and ᲀаз: Open dispute")  # "ſpam", "sık" and "ВАЗ" match these
+@settings(max_examples=300, deadline=None)
+def test_skipping_absent_terms_never_changes_what_is_found(text):
+    from app.text import canonicalize, compile_replacements, find_terms, normalize_ws
+
+    replacements = compile_replacements((term, f"<{n}>") for n, term in enumerate(FOLD_TERMS))
+    every_regex = normalize_ws(text)
+    for pattern, plain, _ in replacements:
+        every_regex = pattern.sub(plain, every_regex)
+    assert canonicalize(text, replacements) == every_regex
+    terms = {term: f"means {term}" for term in FOLD_TERMS}
+    matches = [(m.start(), t) for t in FOLD_TERMS if (m := _whole(t).search(text))]
+    assert find_terms(text, terms) == [(t, terms[t]) for _, t in sorted(matches)]
+
+
+def _whole(term: str):
+    import re
+
+    return re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE)
