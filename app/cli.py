@@ -31,7 +31,7 @@ def _err(message: str) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     from app.build import build_index
     from app.embed import EditEmbedder, MiniLMEmbedder, MultilingualEmbedder, get_embedder
-    from app.regress import regression_report, render
+    from app.regress import carry_snapshot, regression_report, render
 
     paths = Paths.resolve(args.corpus_dir, args.index_dir)
     embedder, multilingual = get_embedder(args.device), MultilingualEmbedder()
@@ -41,6 +41,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     def check(folder: Path) -> None:
         if args.no_report:
+            carry_snapshot(paths.index_dir, folder)  # the next report compares with them
             return
         # The checkout's question sets belong to the checkout's corpus; another corpus
         # names its own with --sets.
@@ -416,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-report",
         action="store_true",
-        help="skip the regression report (re-asking every annotated and evaluation question)",
+        help="skip the regression report (re-asking every annotated and evaluation question); "
+        "the next report compares with the last answers stored",
     )
     build.set_defaults(func=cmd_build)
 

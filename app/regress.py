@@ -10,13 +10,15 @@ first passage quoted and the verdict) with the one the previous index gave, and 
   (``kbqa build --strict`` refuses such an index; the old one stays in place).
 
 The answers are stored in the index folder (``answers.json``), so the next build compares
-with this one. Questions are encoded in one batch per language: seconds, not minutes.
+with this one (a ``--no-report`` build carries them over). Questions are encoded in one
+batch per language: seconds, not minutes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -194,6 +196,14 @@ def read_snapshot(index_dir: Path) -> dict[str, Got] | None:
         return {k: Got(v["passage"], v["verdict"]) for k, v in record["answers"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def carry_snapshot(index_dir: Path, folder: Path) -> None:
+    """A build without the report keeps the last answers that were stored, so the next
+    report compares with them instead of with nothing."""
+    source = Path(index_dir) / SNAPSHOT
+    if source.is_file():
+        shutil.copy2(source, Path(folder) / SNAPSHOT)
 
 
 def write_snapshot(folder: Path, answers: dict[str, Got]) -> None:

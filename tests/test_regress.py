@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from app.regress import Got, Probe, Report, compare, read_snapshot, render, write_snapshot
+from app.regress import (
+    Got,
+    Probe,
+    Report,
+    carry_snapshot,
+    compare,
+    read_snapshot,
+    render,
+    write_snapshot,
+)
 
 
 class View:
@@ -70,6 +79,18 @@ def test_answers_are_stored_with_the_index_and_read_back(tmp_path):
     (tmp_path / "answers.json").write_text("{broken", encoding="utf-8")
     assert read_snapshot(tmp_path) is None  # a broken file: nothing to compare with
     assert isinstance(compare(PROBES[:1], answers, None, INDEX), Report)
+
+
+def test_a_build_without_the_report_carries_the_last_answers_over(tmp_path):
+    old, new, newer = tmp_path / "old", tmp_path / "new", tmp_path / "newer"
+    for folder in (old, new, newer):
+        folder.mkdir()
+    answers = {"en:keep-open:0": Got("keep-open", "no")}
+    write_snapshot(old, answers)
+    carry_snapshot(old, new)
+    assert read_snapshot(new) == answers
+    carry_snapshot(tmp_path / "never-built", newer)  # nothing stored: nothing carried
+    assert read_snapshot(newer) is None
 
 
 def test_held_out_changes_are_counted_but_never_shown():
