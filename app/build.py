@@ -54,8 +54,6 @@ from app.index import (
     SCOPE,
     SPELLER,
     VECTORS,
-    VectorRef,
-    VectorRefs,
     file_sha256,
     load_index,
     local_topics,
@@ -68,6 +66,7 @@ from app.lexical import Lexical, lexical_tokens, passage_words
 from app.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
 from app.text import compile_replacements
 from app.translation import in_language
+from app.vector_refs import VectorRef, VectorRefs
 from app.vocabulary import speller_words
 
 

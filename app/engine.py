@@ -44,7 +44,7 @@ def collector_paused() -> Iterator[None]:
     Loading makes a few small records per vector and per annotated question: over a million
     at 100k passages. The collector runs every 700 new objects and, as they survive, scans
     them again and again, so start-up grew faster than the corpus. The records form no
-    cycles, so nothing is lost by collecting once, after.
+    cycles, so nothing is lost by letting it run only once they are made.
     """
     enabled = gc.isenabled()
     gc.disable()

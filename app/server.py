@@ -82,7 +82,10 @@ def serve(
             question (about 2 s), then the page: one after the other, as loading one while
             importing gradio can fail (see ``Engine.loads_held``), and so that the page
             appears with every language warm (no model load competing with its first users)."""
-            _warm_languages(engine)
+            try:
+                _warm_languages(engine)
+            except Exception:  # a model that will not warm is no reason to lose the page
+                log.exception("could not load the other languages' models")
             self.add_page(loop)
 
         def add_page(self, loop: asyncio.AbstractEventLoop) -> None:

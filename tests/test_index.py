@@ -15,7 +15,8 @@ from app.build import build_index
 from app.corpus_file import load_corpus
 from app.embed import FakeEmbedder
 from app.errors import CorpusError, IndexProblem
-from app.index import VectorRef, VectorRefs, load_index
+from app.index import load_index
+from app.vector_refs import VectorRef, VectorRefs
 from tests.conftest import GOLDEN, snapshot
 
 FIXED_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
