@@ -307,12 +307,13 @@ class Engine:
         hits = ranking[:CANDIDATES]
 
         def evidence_for(hit: Hit) -> Evidence:
+            similarity = retriever.similarities(query, hit.position)
             return Evidence(
                 hit=hit,
-                question_similarity=retriever.similarities(query, hit.position, "question"),
+                question_similarity=similarity.get("question", {}),
                 question_analysis=retriever.question_analysis[hit.passage.id],
                 risks=retriever.risks[hit.passage.id],
-                sentence_similarity=retriever.similarities(query, hit.position, "sentence"),
+                sentence_similarity=similarity.get("sentence", {}),
             )
 
         evidence = [evidence_for(hit) for hit in hits]

@@ -203,16 +203,15 @@ class Retriever:
             return split_sentences(passage.text)[ref.ordinal]
         return passage.text
 
-    def similarities(self, query: Query, passage_position: int, kind: str) -> dict[int, float]:
-        """Cosine of the query with each vector of one kind of one passage, by ordinal."""
-        out = {}
+    def similarities(self, query: Query, passage_position: int) -> dict[str, dict[int, float]]:
+        """Cosine of the query with each vector of one passage, by kind, then ordinal."""
+        out: dict[str, dict[int, float]] = {}
         start, end = (int(f) for f in self.rows.first[passage_position : passage_position + 2])
         # One call, not one a row (reconstruct_n would scan an IVF index's every list).
         block = self.index.dense.reconstruct_batch(np.arange(start, end, dtype=np.int64))
-        for offset, vector in enumerate(block):
-            ref = self.index.vectors[start + offset]
-            if ref.kind == kind:
-                out[ref.ordinal] = float(vector @ query.vector)
+        for row, vector in zip(range(start, end), block, strict=True):
+            ref = self.index.vectors[row]
+            out.setdefault(ref.kind, {})[ref.ordinal] = float(vector @ query.vector)
         return out
 
 
