@@ -29,7 +29,7 @@ import numpy as np
 
 from app.corpus import Passage
 from app.language import Language
-from app.npzfile import write_npz
+from app.npzfile import read_npz, write_npz
 from app.text import tokens, tokens_in
 
 K1 = 1.2
@@ -128,9 +128,9 @@ class Lexical:
 
     @classmethod
     def load(cls, arrays: Path, terms: Path) -> Lexical:
-        with np.load(arrays, allow_pickle=False) as data:
-            starts, docs, weights = data["starts"], data["docs"], data["weights"]
-            term_idf, n = data["idf"], int(data["n"][0])
+        data = read_npz(arrays, ("starts", "docs", "weights", "idf", "n"))
+        starts, docs, weights = data["starts"], data["docs"], data["weights"]
+        term_idf, n = data["idf"], int(data["n"][0])
         ordered = json.loads(terms.read_text(encoding="utf-8"))
         if len(ordered) + 1 != len(starts) or len(term_idf) != len(ordered):
             raise ValueError(f"{terms} lists {len(ordered)} terms, {arrays} {len(starts) - 1}")

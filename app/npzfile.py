@@ -24,3 +24,19 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
             buffer = io.BytesIO()
             np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
             archive.writestr(zipfile.ZipInfo(f"{name}.npy", FIXED_TIME), buffer.getvalue())
+
+
+def read_npz(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The named arrays of the archive at ``path``; ``ValueError`` naming the file when it
+    is unreadable, not an archive, or lacks one of them."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{Path(path).name} is unreadable ({err})") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{Path(path).name} is one array, not an archive of {', '.join(names)}")
+    with data:
+        missing = [name for name in names if name not in data.files]
+        if missing:
+            raise ValueError(f"{Path(path).name} lacks {', '.join(missing)}")
+        return {name: data[name] for name in names}

@@ -17,7 +17,7 @@ annotated question they match.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 from app.lexicon import Lexicon, compiled
@@ -146,17 +146,7 @@ class Analysis:
 
     def to_json(self) -> dict:
         """The record as JSON values (the build stores annotated questions' analyses)."""
-        return {
-            "form": self.form,
-            "action": self.action,
-            "polarity": self.polarity,
-            "asks_amount": self.asks_amount,
-            "choice": self.choice,
-            "kind": self.kind,
-            "states": [list(pair) for pair in self.states],
-            "asks_to_act": self.asks_to_act,
-            "permission": self.permission,
-        }
+        return {**asdict(self), "states": [list(pair) for pair in self.states]}
 
     @classmethod
     def from_json(cls, record: dict) -> Analysis:

@@ -7,7 +7,6 @@ Built with the index (``app.index.vector_texts``) and stored beside the FAISS fi
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import overload
 
 import numpy as np
 
-from app.npzfile import write_npz
+from app.npzfile import read_npz, write_npz
 
 
 @dataclass(frozen=True)
@@ -91,13 +90,7 @@ class VectorRefs(Sequence[VectorRef]):
 
     @classmethod
     def load(cls, path: Path) -> VectorRefs:
-        """``ValueError`` or ``KeyError`` when the file is not one of these."""
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, zipfile.BadZipFile) as err:
-            raise ValueError(f"{path.name} is unreadable ({err})") from None
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path.name} is one array, not the columns of vector references")
-        with data:
-            kinds = tuple(str(k) for k in data["kinds"])
-            return cls(data["passage"], data["kind"], data["ordinal"], kinds)
+        """``ValueError`` when the file is not one of these."""
+        data = read_npz(path, ("passage", "kind", "ordinal", "kinds"))
+        kinds = tuple(str(k) for k in data["kinds"])
+        return cls(data["passage"], data["kind"], data["ordinal"], kinds)

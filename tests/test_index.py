@@ -16,6 +16,7 @@ from app.corpus_file import load_corpus
 from app.embed import FakeEmbedder
 from app.errors import CorpusError, IndexProblem
 from app.index import load_index
+from app.npzfile import write_npz
 from app.vector_refs import VectorRef, VectorRefs
 from tests.conftest import GOLDEN, snapshot
 
@@ -65,6 +66,9 @@ def test_vector_columns_that_do_not_fit_are_refused(tmp_path: Path):
         VectorRefs(one, np.array([4], dtype=np.uint8), one)
     (tmp_path / "vectors.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match=r"vectors\.npz is unreadable"):
+        VectorRefs.load(tmp_path / "vectors.npz")
+    write_npz(tmp_path / "vectors.npz", {"passage": one, "kind": one})
+    with pytest.raises(ValueError, match=r"vectors\.npz lacks ordinal, kinds"):
         VectorRefs.load(tmp_path / "vectors.npz")
 
 
