@@ -30,7 +30,7 @@ and answered in another: start-up (load the index + first answer), p50/p95 of
 ``--compare-with DIR`` (a checkout of other kbqa code, e.g. ``git worktree add``) the same
 index is answered by that code too.
 
---lexical compares the BM25 inverted index of ``app.lexical`` with bm25s on the synthetic
+--lexical compares the BM25 inverted index of ``app.index.lexical`` with bm25s on the synthetic
 corpora's passages: build time, query p50, and the largest score difference.
 """
 
@@ -50,15 +50,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # --compare-with runs this script's children against another checkout's ``app``.
 sys.path.insert(0, os.environ.get("KBQA_BENCH_CODE", str(ROOT)))
 
-from app.engine import Engine  # noqa: E402
-from app.evaluate import load_items  # noqa: E402
+from app.answer.engine import Engine  # noqa: E402
+from app.maintain.evaluate import load_items  # noqa: E402
 
 BARE_COLD = """
 import os, sys, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import faiss
 from sentence_transformers import SentenceTransformer
-from app.embed import model_dir
+from app.index.embed import model_dir
 model = SentenceTransformer(str(model_dir()), device="cpu")
 index = faiss.read_index(sys.argv[1] + "/dense.faiss")
 vector = model.encode([sys.argv[2]], normalize_embeddings=True)
@@ -69,7 +69,7 @@ index.search(vector, 10)
 BARE_COLD_ONNX = """
 import json, sys
 import faiss
-from app.onnx_encoder import query_encoder
+from app.index.onnx_encoder import query_encoder
 folder = sys.argv[1]
 encoder = query_encoder(folder, json.load(open(folder + "/manifest.json")))
 index = faiss.read_index(folder + "/dense.faiss")
@@ -151,7 +151,7 @@ def serve_start(runs: int) -> tuple[list[float], list[float]]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "KBQA_LOG": "0"}
     for _ in range(runs):
         port = free_port()
-        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+        command = [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port)]
         started = time.perf_counter()
         server = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -175,7 +175,7 @@ def serve_start(runs: int) -> tuple[list[float], list[float]]:
 
 def synthetic_passages(texts: list[str], count: int, seed: int = 7) -> list[str]:
     """Seeded recombinations of real passages: sentences of two, shuffled, at most 120 words."""
-    from app.text import split_sentences
+    from app.reading.text import split_sentences
 
     rng = random.Random(seed)
     out = []
@@ -187,8 +187,8 @@ def synthetic_passages(texts: list[str], count: int, seed: int = 7) -> list[str]
 
 
 def scale(sizes: list[int], device: str) -> None:
-    from app.embed import get_embedder
-    from app.index import load_index
+    from app.index.embed import get_embedder
+    from app.index.store import load_index
 
     index = load_index(ROOT / "index")
     texts = synthetic_passages([p.text for p in index.passages], 2000)
@@ -230,7 +230,7 @@ def scale_one(n: int) -> None:
     import faiss
     import numpy as np
 
-    from app.ann import build_dense, recall_at_k
+    from app.index.ann import build_dense, recall_at_k
 
     base = faiss.read_index(str(ROOT / "index" / "dense.faiss"))
     base = base.reconstruct_n(0, base.ntotal)
@@ -320,9 +320,9 @@ def synthetic_corpus(n: int):
     """The real corpus's passages copied and recombined up to ``n`` passages (seeded)."""
     from dataclasses import replace
 
-    from app.corpus import Question
-    from app.corpus_file import load_corpus
-    from app.text import split_sentences
+    from app.corpus.parse import load_corpus
+    from app.corpus.records import Question
+    from app.reading.text import split_sentences
 
     real = load_corpus(ROOT / "corpus")
     rng = random.Random(n)
@@ -352,12 +352,12 @@ def synthetic_corpus(n: int):
 
 def engine_build(n: int, folder: Path) -> None:
     """Build the synthetic index of ``n`` passages in ``folder`` (a fresh process)."""
-    import app.build
+    import app.index.build
 
     corpus = synthetic_corpus(n)
-    app.build.load_corpus = lambda _: corpus  # build_index parses; here the corpus is made
+    app.index.build.load_corpus = lambda _: corpus  # build_index parses; here the corpus is made
     started = time.perf_counter()
-    result = app.build.build_index(
+    result = app.index.build.build_index(
         ROOT / "corpus", folder / "index", HashingEmbedder(), cache_dir=folder / "cache"
     )
     print(
@@ -375,8 +375,8 @@ def engine_build(n: int, folder: Path) -> None:
 
 def engine_serve(folder: Path, rounds: int) -> None:
     """Start an engine on the synthetic index and answer questions (a fresh process)."""
+    from app.answer.engine import Engine
     from app.config import Paths
-    from app.engine import Engine
 
     real = [item.q for item in load_items(ROOT / "tests" / "eval" / "tune.yaml")]
     started = time.perf_counter()
@@ -420,8 +420,8 @@ def child(args: list[str], code: Path = ROOT) -> dict:
 def engine_scale(sizes: list[int], rounds: int, compare: Path | None) -> None:
     import tempfile
 
-    from app.embed import get_embedder
     from app.errors import ModelError
+    from app.index.embed import get_embedder
 
     try:
         model = get_embedder("cpu")
@@ -462,13 +462,13 @@ def engine_scale(sizes: list[int], rounds: int, compare: Path | None) -> None:
 
 
 def lexical_bench(sizes: list[int]) -> None:
-    """``app.lexical`` against bm25s (float32, its default, and float64) on the same tokens:
-    build, query p50/p95, and the largest difference from ``app.lexical``'s scores."""
+    """``app.index.lexical`` against bm25s (float32, its default, and float64) on the same tokens:
+    build, query p50/p95, and the largest difference from ``app.index.lexical``'s scores."""
     import bm25s
     import numpy as np
 
-    from app.lexical import Lexical, idf, lexical_tokens, passage_words
-    from app.text import compile_replacements
+    from app.index.lexical import Lexical, idf, lexical_tokens, passage_words
+    from app.reading.text import compile_replacements
 
     real = [item.q for item in load_items(ROOT / "tests" / "eval" / "tune.yaml")]
     print(
@@ -514,7 +514,7 @@ def lexical_bench(sizes: list[int]) -> None:
 
 
 def df(lexical, term: str) -> int:
-    """How many documents of an ``app.lexical`` index hold ``term``."""
+    """How many documents of an ``app.index.lexical`` index hold ``term``."""
     column = lexical.terms.get(term)
     return 0 if column is None else int(lexical.starts[column + 1] - lexical.starts[column])
 
@@ -531,7 +531,7 @@ def main() -> int:
     parser.add_argument("--scale-one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--engine-scale", action="store_true", help="whole engine at size")
     parser.add_argument("--compare-with", type=Path, help="other kbqa code to answer too")
-    parser.add_argument("--lexical", action="store_true", help="app.lexical against bm25s")
+    parser.add_argument("--lexical", action="store_true", help="app.index.lexical against bm25s")
     parser.add_argument("--engine-build", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--engine-serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -575,7 +575,7 @@ def main() -> int:
         print(f"  {name:24}{p50:>10.1f}{p95:>10.1f}")
 
     question = "Should I close the dispute if the seller offers a PayPal refund?"
-    ask = [sys.executable, "-m", "app.cli", "ask", question]
+    ask = [sys.executable, "-m", "app.cli.main", "ask", question]
     folder = str(ROOT / "index")
     rows = (
         ("kbqa ask", cold(ask, args.cold_runs)),

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.evaluate import load_items  # noqa: E402
+from app.maintain.evaluate import load_items  # noqa: E402
 
 
 def free_port() -> int:
@@ -44,7 +44,7 @@ def free_port() -> int:
 
 def start_server(feedback: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
     process = subprocess.Popen(

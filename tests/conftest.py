@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from app.build import build_index
+from app.answer.engine import Engine
+from app.answer.retrieve import Settings
 from app.config import Paths
-from app.embed import FakeEmbedder
-from app.engine import Engine
-from app.retrieve import Settings
+from app.index.build import build_index
+from app.index.embed import FakeEmbedder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
@@ -86,7 +86,7 @@ class LiveServer:
             env["KBQA_INDEX_DIR"] = str(index_dir)
         self.log = feedback_dir.parent / f"server-{self.port}.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "app.cli.main", "serve", "--port", str(self.port)],
             cwd=REPO,
             env=env,
             stdout=self.log.open("w"),

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.analyses import annotated, read_question
-from app.corpus_file import load_corpus
-from app.index import load_index
-from app.question import Analysis
+from app.corpus.parse import load_corpus
+from app.index.readings import annotated, read_question
+from app.index.store import load_index
+from app.reading.question import Analysis
 from tests.conftest import FIXTURES, GOLDEN
 
 QUESTION = "Should I close the dispute before the parcel arrives, 10 days in?"

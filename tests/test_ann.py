@@ -9,14 +9,14 @@ import faiss
 import numpy as np
 import pytest
 
-import app.build
-from app.ann import RECALL_TARGET, build_dense, ready, recall_at_k
-from app.build import build_index
+import app.index.build
+from app.answer.engine import Engine
+from app.answer.retrieve import Settings
 from app.config import Paths
-from app.embed import FakeEmbedder
-from app.engine import Engine
-from app.index import load_index
-from app.retrieve import Settings
+from app.index.ann import RECALL_TARGET, build_dense, ready, recall_at_k
+from app.index.build import build_index
+from app.index.embed import FakeEmbedder
+from app.index.store import load_index
 
 
 def clustered(n: int, dim: int = 32, centers: int = 40, seed: int = 0) -> np.ndarray:
@@ -51,7 +51,9 @@ def test_large_collections_switch_to_ivf_and_meet_the_recall_target(tmp_path: Pa
 def test_an_ivf_index_answers_through_the_engine(
     tmp_path: Path, corpus_dir: Path, fake: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(app.build, "build_dense", functools.partial(build_dense, ann_threshold=5))
+    monkeypatch.setattr(
+        app.index.build, "build_dense", functools.partial(build_dense, ann_threshold=5)
+    )
     build_index(corpus_dir, tmp_path / "index", fake)
     index = load_index(tmp_path / "index")
     assert index.manifest["faiss"]["type"] == "IndexIVFFlat"

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app import answer as records
-from app import api
-from app.api import MAX_BATCH, create_api
+from app.answer import records
+from app.answer.engine import MAX_QUESTION_CHARS, Engine
 from app.config import Paths
-from app.embed import FakeEmbedder
-from app.engine import MAX_QUESTION_CHARS, Engine
-from app.feedback import FeedbackLog
-from app.querylog import QuestionLog, read_log
+from app.index.embed import FakeEmbedder
+from app.serve import api
+from app.serve.api import MAX_BATCH, create_api
+from app.serve.feedback import FeedbackLog
+from app.serve.querylog import QuestionLog, read_log
 from tests.conftest import ANSWER_KEYS, REPO, free_port
 
 QUESTION = "How long do I have to appeal?"
@@ -226,7 +226,7 @@ def test_the_response_models_mirror_the_records(model, record):
 
 
 def test_the_page_is_mounted_on_the_api(engine: Engine, tmp_path: Path):
-    from app.ui import server_app
+    from app.serve.page import server_app
 
     app, _ = server_app(engine, FeedbackLog(tmp_path))
     with TestClient(app) as client:
@@ -245,7 +245,7 @@ def test_the_page_is_mounted_on_the_api(engine: Engine, tmp_path: Path):
 
 def test_importing_the_ui_and_the_cli_loads_no_web_framework():
     code = (
-        "import sys, app.ui, app.cli; "
+        "import sys, app.serve.page, app.cli.main; "
         "print([m for m in ('gradio', 'fastapi', 'uvicorn') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
@@ -253,7 +253,7 @@ def test_importing_the_ui_and_the_cli_loads_no_web_framework():
 
 
 def test_workers_and_share_do_not_go_together():
-    from app.cli import main
+    from app.cli.main import main
 
     assert main(["serve", "--workers", "2", "--share", "--port", str(free_port())]) == 2
 
@@ -263,7 +263,7 @@ def test_serve_workers_runs_the_factory_in_n_processes(monkeypatch, tmp_path: Pa
 
     import uvicorn.supervisors
 
-    from app import cli
+    from app.cli import main as cli
 
     ran = []
 
@@ -282,7 +282,7 @@ def test_serve_workers_runs_the_factory_in_n_processes(monkeypatch, tmp_path: Pa
     argv = ["serve", "--workers", "3", "--port", str(port), "--no-log"]
     assert cli.main([*argv, "--index-dir", str(tmp_path / "idx")]) == 0
     ((config, sockets),) = ran
-    assert config.app == "app.api:create_app"
+    assert config.app == "app.serve.api:create_app"
     assert config.factory is True
     assert (config.workers, config.port) == (3, port)
     # One socket, bound by kbqa on the port, handing answers out without Nagle's delay.
@@ -335,7 +335,7 @@ def test_serve_with_workers_answers_from_every_process(tmp_path: Path):
     port = free_port()
     log = tmp_path / "workers.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), "--workers", "2"],
         cwd=REPO,
         env={**os.environ, "KBQA_FEEDBACK_DIR": str(tmp_path / "feedback")},
         stdout=log.open("w"),

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import app.cache
-import app.embed
-import app.index
-from app.build import build_index
-from app.cache import cache_dir_for
-from app.cli import main
-from app.corpus_file import load_corpus
-from app.embed import FakeEmbedder
+import app.index.cache
+import app.index.embed
+import app.index.store
+from app.cli.main import main
+from app.corpus.parse import load_corpus
 from app.errors import IndexProblem
-from app.index import load_index, vector_texts
+from app.index.build import build_index
+from app.index.cache import cache_dir_for
+from app.index.embed import FakeEmbedder
+from app.index.store import load_index, vector_texts
 from tests.conftest import FIXTURES
 
 
@@ -174,7 +174,13 @@ def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, corpus_dir: Path, 
     messages: list[str] = []
 
     counting = CountingEmbedder()
-    result = build_index(corpus_dir, index_dir, counting, force=True, log=messages.append)
+    # Into another folder: the old index would give its vectors back (see below).
+    other = tmp_path / "other-index"
+    result = build_index(
+        corpus_dir, other, counting, log=messages.append, cache_dir=chunk.parent.parent
+    )
+    shutil.rmtree(index_dir)
+    other.rename(index_dir)
 
     assert result.built
     assert result.embedded == len(set(counting.texts)) > 0
@@ -184,8 +190,40 @@ def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, corpus_dir: Path, 
     assert build_index(corpus_dir, index_dir, CountingEmbedder(), force=True).embedded == 0
 
 
+def test_an_empty_cache_takes_the_vectors_of_the_index_it_replaces(
+    tmp_path: Path, corpus_dir: Path
+):
+    """A fresh clone: no cache, a committed index. An edit embeds only what it changed."""
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, FakeEmbedder())
+    expected = _vectors(index_dir)
+    shutil.rmtree(cache_dir_for(index_dir))
+    messages: list[str] = []
+    counting = CountingEmbedder()
+    result = build_index(corpus_dir, index_dir, counting, force=True, log=messages.append)
+    assert (result.embedded, counting.texts) == (0, [])
+    assert any("from the index" in m for m in messages)
+    np.testing.assert_array_equal(_vectors(index_dir), expected)
+    # What it took is in the cache now, and an edit embeds its one new text.
+    _edit(corpus_dir / "b.md", "Is there an appeal deadline?", "Appeal when?")
+    assert build_index(corpus_dir, index_dir, counting).embedded == 1
+    assert counting.texts == ["Appeal when?"]
+
+
+def test_vectors_of_another_pipeline_or_model_are_not_taken(tmp_path: Path, corpus_dir: Path):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, FakeEmbedder())
+    shutil.rmtree(cache_dir_for(index_dir))
+    _set_pipeline(index_dir, {"version": 1})  # its texts may have been made otherwise
+    counting = CountingEmbedder()
+    assert build_index(corpus_dir, index_dir, counting, force=True).embedded > 0
+    shutil.rmtree(cache_dir_for(index_dir))
+    other = CountingEmbedder(name="fake/another-model")
+    assert build_index(corpus_dir, index_dir, other, force=True).embedded > 0
+
+
 def test_cache_that_cannot_be_written_costs_speed_not_the_build(tmp_path: Path, corpus_dir):
-    (tmp_path / app.cache.CACHE_DIR).write_text("a file where the cache folder would go")
+    (tmp_path / app.index.cache.CACHE_DIR).write_text("a file where the cache folder would go")
     messages: list[str] = []
     result = build_index(corpus_dir, tmp_path / "index", FakeEmbedder(), log=messages.append)
     assert result.built
@@ -209,7 +247,7 @@ def test_cache_lies_beside_the_index_never_inside(tmp_path: Path, corpus_dir: Pa
 
 
 def test_chunks_are_merged(tmp_path: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(app.cache, "MAX_CHUNKS", 2)
+    monkeypatch.setattr(app.index.cache, "MAX_CHUNKS", 2)
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, FakeEmbedder())
     for n in range(5):
@@ -225,25 +263,23 @@ def _set_pipeline(index_dir: Path, value) -> None:
     path = index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
     if value is None:
-        del manifest["text_pipeline"]
+        del manifest["pipeline"]
     else:
-        manifest["text_pipeline"] = value
+        manifest["pipeline"] = value
     path.write_text(json.dumps(manifest, indent=2))
 
 
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param({"version": 1, "sha256": "0" * 64}, id="other-source"),
-        pytest.param({"version": 0, "sha256": None}, id="other-version"),
+        pytest.param({"version": 1, "sha256": "0" * 64}, id="the-source-hash-it-replaced"),
+        pytest.param({"version": 0}, id="other-version"),
         pytest.param(None, id="absent"),  # an index built before the field existed
     ],
 )
 def test_other_text_pipeline_makes_the_index_stale(
     tmp_path: Path, corpus_dir: Path, index_dir: Path, value
 ):
-    if value is not None and value["sha256"] is None:
-        value["sha256"] = app.index.text_pipeline()["sha256"]
     _set_pipeline(index_dir, value)
     with pytest.raises(IndexProblem, match=r"stale: .*text pipeline.*run `kbqa build`"):
         load_index(index_dir, corpus_dir=corpus_dir)
@@ -253,17 +289,6 @@ def test_other_text_pipeline_makes_the_index_stale(
     assert rebuilt.built
     assert counting.calls == []
     load_index(index_dir, corpus_dir=corpus_dir)
-
-
-def test_text_pipeline_follows_the_source(monkeypatch: pytest.MonkeyPatch):
-    first = app.index.text_pipeline()
-    assert first["version"] == app.index.TEXT_PIPELINE_VERSION
-    app.index.text_pipeline.cache_clear()
-    monkeypatch.setattr(app.index, "TEXT_PIPELINE_MODULES", ("text.py",))
-    try:
-        assert app.index.text_pipeline()["sha256"] != first["sha256"]
-    finally:
-        app.index.text_pipeline.cache_clear()
 
 
 class _Terminal:
@@ -284,7 +309,7 @@ def test_build_shows_bars_on_a_terminal_only_and_one_summary(
     tmp_path: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys, terminal: bool
 ):
     counting = CountingEmbedder()
-    monkeypatch.setattr(app.embed, "get_embedder", lambda device="cpu": counting)
+    monkeypatch.setattr(app.index.embed, "get_embedder", lambda device="cpu": counting)
     if terminal:
         import sys
 

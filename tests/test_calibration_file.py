@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from app.calibration_file import CalibrationRecord, SettingsRecord, read_calibration
-from app.engine import load_settings
+from app.answer.engine import load_settings
+from app.answer.retrieve import Settings
 from app.errors import IndexProblem
-from app.retrieve import Settings
+from app.index.calibration import CalibrationRecord, SettingsRecord, read_calibration
 from tests.conftest import REPO
 
 COMMITTED = REPO / "index" / "calibration.json"
@@ -192,9 +192,9 @@ def test_an_unreadable_file_is_named(index: Path, text: str):
 
 
 def test_a_bad_calibration_stops_the_engine_before_it_answers(index: Path, corpus_dir, fake):
-    from app.build import build_index
+    from app.answer.engine import Engine
     from app.config import Paths
-    from app.engine import Engine
+    from app.index.build import build_index
 
     build_index(corpus_dir, index, fake)
     write(index, changed("settings.alpha", 1.5))
@@ -216,7 +216,7 @@ def problem_of(index: Path) -> str:
 
 
 def test_the_sweep_is_written_beside_the_settings_and_not_read_to_answer(index: Path):
-    from app.calibrate import write_calibration
+    from app.maintain.calibrate import write_calibration
 
     english, russian = Settings(alpha=0.75, threshold=0.47), Settings(alpha=0.7, threshold=0.49)
     rows = [{"alpha": 0.5, "threshold": 0.123456, "hit@1": 0.9}]

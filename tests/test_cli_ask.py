@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import app.engine
-from app.cli import main
-from app.embed import FakeEmbedder
+import app.answer.engine
+from app.cli.main import main
+from app.index.embed import FakeEmbedder
 from tests.conftest import ANSWER_KEYS, REPO
 
 CONTRACT = ANSWER_KEYS
@@ -24,7 +24,7 @@ def fixture_env(monkeypatch, index_dir: Path, corpus_dir: Path):
     """Point the CLI at the fixture index, answered with the fake embedder."""
     monkeypatch.setenv("KBQA_CORPUS_DIR", str(corpus_dir))
     monkeypatch.setenv("KBQA_INDEX_DIR", str(index_dir))
-    monkeypatch.setattr(app.engine, "get_embedder", lambda device="cpu": FakeEmbedder())
+    monkeypatch.setattr(app.answer.engine, "get_embedder", lambda device="cpu": FakeEmbedder())
 
 
 def test_json_answer_has_exactly_the_contract(fixture_env, capsys):
@@ -58,7 +58,7 @@ def test_stdin_gives_json_lines_one_per_question(fixture_env, capsys, monkeypatc
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "app.cli.main", *args],
         capture_output=True,
         text=True,
         cwd=REPO,

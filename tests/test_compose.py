@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from app.compose import Evidence, compose
-from app.corpus_file import load_corpus
-from app.question import analyze
-from app.retrieve import Hit, Settings
+from app.answer.compose import Evidence, compose
+from app.answer.retrieve import Hit, Settings
+from app.corpus.parse import load_corpus
+from app.reading.question import analyze
 from tests.conftest import ANSWER_KEYS, FIXTURES, GOLDEN
 
 CORPUS = load_corpus(FIXTURES / "corpus")
@@ -208,7 +208,7 @@ def test_answer_serialises_to_the_golden_json():
 
 @pytest.mark.parametrize("verdict", ["yes", "no", "depends", "info", "not_covered"])
 def test_every_verdict_has_a_label(verdict):
-    from app.render import LABELS
+    from app.serve.render import LABELS
 
     assert LABELS[verdict]
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from app.conditional import Ask, Decided, SideOf, decide
-from app.conditions import Condition, Conditions, Side, Value, Variable, Vocabulary
-from app.corpus_file import load_corpus
+from app.answer.conditional import Ask, Decided, SideOf, decide
+from app.corpus.parse import load_corpus
 from app.errors import CorpusError
-from app.question import Analysis
-from app.situation import Situation
+from app.reading.conditions import Condition, Conditions, Side, Value, Variable, Vocabulary
+from app.reading.question import Analysis
+from app.reading.situation import Situation
 
 CONDITIONS_MD = """\
 # Quantities

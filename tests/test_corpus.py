@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.corpus import Fact, Question
-from app.corpus_file import coverage, load_corpus
+from app.corpus.parse import coverage, load_corpus
+from app.corpus.records import Fact, Question
 from app.errors import CorpusError
 from tests.conftest import GOLDEN
 

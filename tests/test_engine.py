@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from app.build import build_index
+from app.answer.engine import MAX_QUESTION_CHARS, Engine, clean_question
 from app.config import Paths
-from app.embed import FakeEmbedder
-from app.engine import MAX_QUESTION_CHARS, Engine, clean_question
 from app.errors import IndexProblem, InputError
+from app.index.build import build_index
+from app.index.embed import FakeEmbedder
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])
@@ -101,7 +101,7 @@ def test_undecodable_characters_are_dropped(engine: Engine):
 def test_the_collector_waits_while_an_index_loads_and_comes_back_after(engine: Engine):
     import gc
 
-    from app.engine import collector_paused
+    from app.answer.engine import collector_paused
 
     with collector_paused():
         assert not gc.isenabled()

@@ -15,14 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import Answer, Clarify, Confidence, Option, Quote, Why
+from app.answer.engine import Engine
+from app.answer.records import Answer, Clarify, Confidence, Option, Quote, Why
+from app.answer.retrieve import Query, Settings
 from app.config import Paths
-from app.corpus_file import MAX_WORDS, load_corpus
-from app.engine import Engine
+from app.corpus.parse import MAX_WORDS, load_corpus
 from app.errors import KbqaError
-from app.evalset import Item
-from app.evalstore import compare, read_runs, render, save_runs, snapshot, store_path
-from app.evaluate import (
+from app.index.store import load_index
+from app.maintain.evalset import Item
+from app.maintain.evalstore import compare, read_runs, render, save_runs, snapshot, store_path
+from app.maintain.evaluate import (
     NearestQuestion,
     Outcome,
     by_kind,
@@ -37,9 +39,7 @@ from app.evaluate import (
     report,
     run,
 )
-from app.index import load_index
-from app.retrieve import Query, Settings
-from app.text import normalize_ws, word_count
+from app.reading.text import normalize_ws, word_count
 from tests.conftest import FIXTURES, REPO
 
 EVAL = Path(__file__).parent / "eval"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.errors import KbqaError
-from app.evalset import Item, load_items, load_sets
+from app.maintain.evalset import Item, load_items, load_sets
 
 SETS = Path(__file__).parent / "fixtures" / "eval"
 

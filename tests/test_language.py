@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.grammar import analyze_in
-from app.language import Grammar, Language, detect, parse_language
-from app.lexicon import Action, Lexicon
-from app.text import tokens_in
+from app.reading.actions import Action, Lexicon
+from app.reading.grammar import analyze_in
+from app.reading.language import Grammar, Language, detect, parse_language
+from app.reading.text import tokens_in
 
 RU = Language("ru", "Русский", "абвгдеёжзийклмнопрстуфхцчшщъыьэюя", "russian")
 GRAMMAR = Grammar(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.lexical import Lexical
+from app.index.lexical import Lexical
 
 DOCUMENTS = [
     ["dispute", "close", "close", "refund"],

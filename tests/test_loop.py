@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import yaml
 
-from app.build import build_index
+from app.answer.engine import Engine
+from app.answer.retrieve import Settings
 from app.config import Paths
-from app.embed import FakeEmbedder
-from app.engine import Engine
-from app.feedback import FeedbackLog, read_feedback
-from app.index import load_index
-from app.querylog import QuestionLog, read_log
-from app.regress import Got, read_snapshot, regression_report
-from app.retrieve import Settings
-from app.review import review
-from app.ui import respond
+from app.index.build import build_index
+from app.index.embed import FakeEmbedder
+from app.index.store import load_index
+from app.maintain.regress import Got, read_snapshot, regression_report
+from app.maintain.review import review
+from app.serve.feedback import FeedbackLog, read_feedback
+from app.serve.page import respond
+from app.serve.querylog import QuestionLog, read_log
 
 QUESTION = "the seller still has not paid me, do i close my claim today?"
 

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from app.build import build_index
-from app.embed import EditEmbedder, FakeEmbedder, MiniLMEmbedder
-from app.engine import Engine
+from app.answer.engine import Engine
 from app.errors import KbqaError
-from app.index import load_index
-from app.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, query_encoder
+from app.index.build import build_index
+from app.index.embed import EditEmbedder, FakeEmbedder, MiniLMEmbedder
+from app.index.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, query_encoder
+from app.index.store import load_index
 from tests.conftest import REPO
 
 QUESTIONS = [
@@ -111,7 +111,7 @@ def _paths(corpus, index):
 def test_preload_hands_its_encoder_to_the_engine_and_not_to_other_files(tmp_path):
     import shutil
 
-    from app.onnx_encoder import preload
+    from app.index.onnx_encoder import preload
 
     folder = tmp_path / "index"
     shutil.copytree(REPO / "index", folder)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import Answer
-from app.build import build_index
+from app.answer.engine import Engine
+from app.answer.records import Answer
+from app.answer.retrieve import Settings
 from app.config import Paths
-from app.corpus_file import coverage, load_corpus
-from app.embed import FakeEmbedder
-from app.engine import Engine
-from app.retrieve import Settings
+from app.corpus.parse import coverage, load_corpus
+from app.index.build import build_index
+from app.index.embed import FakeEmbedder
 from tests.conftest import FIXTURES
 
 POLICY = FIXTURES / "policy"

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import Answer
-from app.build import build_index
+from app.answer.engine import Engine
+from app.answer.records import Answer
+from app.answer.retrieve import Settings
 from app.config import Paths
-from app.corpus_file import load_corpus
-from app.embed import FakeEmbedder
-from app.engine import Engine
+from app.corpus.markdown import shown
+from app.corpus.parse import load_corpus
 from app.errors import CorpusError
-from app.index import manifest_path
-from app.mdfile import shown
-from app.retrieve import Settings
+from app.index.build import build_index
+from app.index.embed import FakeEmbedder
+from app.index.store import manifest_path
 from tests.conftest import FIXTURES
 
 POLICY = FIXTURES / "policy"

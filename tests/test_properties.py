@@ -13,17 +13,17 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import app.engine
-from app.answer import VERDICTS, Answer
-from app.build import build_index
-from app.cli import main
+import app.answer.engine
+from app.answer.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
+from app.answer.records import VERDICTS, Answer
+from app.answer.retrieve import Settings
+from app.cli.main import main
 from app.config import Paths
-from app.corpus_file import load_corpus
-from app.embed import FakeEmbedder
-from app.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
+from app.corpus.parse import load_corpus
 from app.errors import InputError
-from app.retrieve import Settings
-from app.sanitize import readable
+from app.index.build import build_index
+from app.index.embed import FakeEmbedder
+from app.reading.sanitize import readable
 from tests.conftest import FIXTURES
 
 NASTY = [
@@ -104,7 +104,7 @@ def test_nasty_inputs(engine, source, question):
 def test_cli_answers_or_refuses_with_exit_0_or_2(engine, monkeypatch, capsys, question):
     monkeypatch.setenv("KBQA_CORPUS_DIR", str(engine.paths.corpus_dir))
     monkeypatch.setenv("KBQA_INDEX_DIR", str(engine.paths.index_dir))
-    monkeypatch.setattr(app.engine, "get_embedder", lambda device="cpu": FakeEmbedder())
+    monkeypatch.setattr(app.answer.engine, "get_embedder", lambda device="cpu": FakeEmbedder())
     code = main(["ask", "--json", question])
     out, err = capsys.readouterr()
     assert code in (0, 2)
@@ -115,7 +115,7 @@ def test_cli_answers_or_refuses_with_exit_0_or_2(engine, monkeypatch, capsys, qu
 def test_stdin_batch_survives_every_nasty_line(engine, monkeypatch, capsys):
     monkeypatch.setenv("KBQA_CORPUS_DIR", str(engine.paths.corpus_dir))
     monkeypatch.setenv("KBQA_INDEX_DIR", str(engine.paths.index_dir))
-    monkeypatch.setattr(app.engine, "get_embedder", lambda device="cpu": FakeEmbedder())
+    monkeypatch.setattr(app.answer.engine, "get_embedder", lambda device="cpu": FakeEmbedder())
     lines = [n.replace("\n", " ") for n in NASTY]
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
     assert main(["ask", "--json"]) == 0
@@ -287,7 +287,7 @@ FOLD_LETTERS = "aeiklnopstuvDIKS ıſİKᲀвазлкиспор.,-’é"
 @example(text="spam, sik and ᲀаз: Open dispute")  # "ſpam", "sık" and "ВАЗ" match these
 @settings(max_examples=300, deadline=None)
 def test_skipping_absent_terms_never_changes_what_is_found(text):
-    from app.text import canonicalize, compile_replacements, find_terms, normalize_ws
+    from app.reading.text import canonicalize, compile_replacements, find_terms, normalize_ws
 
     replacements = compile_replacements((term, f"<{n}>") for n, term in enumerate(FOLD_TERMS))
     every_regex = normalize_ws(text)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import Answer
-from app.engine import Engine
-from app.feedback import FeedbackLog, read_feedback
-from app.querylog import QUESTIONS_FILE, QuestionLog, enabled, entry, read_log
-from app.retrieve import Hit
-from app.ui import MAX_OPTIONS, Shown, api_ask, build_app, respond
+from app.answer.engine import Engine
+from app.answer.records import Answer
+from app.answer.retrieve import Hit
+from app.serve.feedback import FeedbackLog, read_feedback
+from app.serve.page import MAX_OPTIONS, Shown, api_ask, build_app, respond
+from app.serve.querylog import QUESTIONS_FILE, QuestionLog, enabled, entry, read_log
 from tests.test_ui import Stub, appeal_answer, page_events, refusal
 
 QUESTION = "Should I close the dispute before I am paid?"
@@ -291,7 +291,8 @@ def test_no_log_and_kbqa_log_0_turn_the_log_off(flag, env, logged):
 
 
 def test_serve_gets_the_log_unless_it_is_off(monkeypatch, tmp_path: Path):
-    from app import cli, server
+    from app.cli import main as cli
+    from app.serve import server
     from tests.conftest import free_port
 
     served = []

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.conditions_file import parse_conditions
-from app.lexicon_file import parse_actions
-from app.question import analyze
-from app.situation import read_situation
+from app.corpus.actions_file import parse_actions
+from app.corpus.conditions_file import parse_conditions
+from app.reading.question import analyze
+from app.reading.situation import read_situation
 from tests.conftest import REPO
 
 LEXICON, _ = parse_actions(REPO / "corpus" / "actions.md")
@@ -41,7 +41,7 @@ def test_analysis_is_deterministic():
 
 
 def test_a_corpus_without_actions_reads_no_action():
-    from app.lexicon import Lexicon
+    from app.reading.actions import Lexicon
 
     reading = analyze("Should I close the dispute?", Lexicon())
     assert (reading.form, reading.action, reading.polarity) == ("yesno", None, None)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import app.ranking
-from app.engine import Engine
+import app.answer.ranking
+from app.answer.engine import Engine
 
 QUESTIONS = [
     "refund broken parcel",
@@ -21,8 +21,8 @@ def test_top_k_is_the_full_rankings_head(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, dense: int, lexical: int
 ):
     # Few FAISS neighbours and lexical candidates: the bound must grow the candidates.
-    monkeypatch.setattr(app.ranking, "DENSE_CANDIDATES", dense)
-    monkeypatch.setattr(app.ranking, "LEXICAL_CANDIDATES", lexical)
+    monkeypatch.setattr(app.answer.ranking, "DENSE_CANDIDATES", dense)
+    monkeypatch.setattr(app.answer.ranking, "LEXICAL_CANDIDATES", lexical)
     retriever = engine.load()
     for question in QUESTIONS:
         query = retriever.prepare(question)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.regress import (
+from app.maintain.regress import (
     Got,
     Probe,
     Report,

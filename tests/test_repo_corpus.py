@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from app.corpus import content_hash
-from app.corpus_file import MAX_WORDS, coverage, load_corpus
-from app.index import load_index
-from app.text import normalize_ws, source_lines, word_count
+from app.corpus.parse import MAX_WORDS, coverage, load_corpus
+from app.corpus.records import content_hash
+from app.index.store import load_index
+from app.reading.text import normalize_ws, source_lines, word_count
 from tests.conftest import REPO
 
 CORPUS = REPO / "corpus"
@@ -56,7 +56,7 @@ def test_committed_index_is_fresh():
 
 @pytest.mark.integration
 def test_committed_index_matches_the_installed_model():
-    from app.embed import MiniLMEmbedder
+    from app.index.embed import MiniLMEmbedder
 
     index = load_index(INDEX, corpus_dir=CORPUS, embedder=MiniLMEmbedder())
     assert index.manifest["model"]["dim"] == index.dense.d == 384

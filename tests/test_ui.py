@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import NOT_COVERED, Answer, Clarify, Confidence, Note, Option, Quote, Why
+from app.answer.engine import Engine
+from app.answer.records import NOT_COVERED, Answer, Clarify, Confidence, Note, Option, Quote, Why
 from app.config import Paths
-from app.embed import FakeEmbedder
-from app.engine import Engine
-from app.feedback import FeedbackLog
-from app.render import render_html, render_text
-from app.ui import MAX_OPTIONS, PROMPT, api_ask, build_app, choose, respond
+from app.index.embed import FakeEmbedder
+from app.serve.feedback import FeedbackLog
+from app.serve.page import MAX_OPTIONS, PROMPT, api_ask, build_app, choose, respond
+from app.serve.render import render_html, render_text
 from tests.conftest import ANSWER_KEYS
 
 SCOPE = "The guide covers AliExpress disputes: when to keep one open and when to cancel it."
@@ -352,7 +352,7 @@ class RussianStub(Stub):
     """Labels from the repository's corpus/ru/language.md, as the real engine gives them."""
 
     def labels(self, language: str) -> dict[str, str]:
-        from app.corpus_file import load_corpus
+        from app.corpus.parse import load_corpus
         from tests.conftest import REPO
 
         (locale,) = load_corpus(REPO / "corpus").locales

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.engine import Engine
+from app.answer.engine import Engine
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "unsafe.yaml").read_text())
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.corpus_file import load_corpus
-from app.index import load_index
-from app.vocabulary import speller_words
+from app.corpus.parse import load_corpus
+from app.index.store import load_index
+from app.index.vocabulary import speller_words
 
 
 def test_index_stores_the_words_a_fresh_count_gives(index_dir: Path, corpus_dir: Path):

@@ -1,0 +1,439 @@
+"""The answer: a verdict, a headline and verbatim quotes, composed without a language model.
+
+``compose`` is a pure function of the question, its analysis and the retrieved evidence.
+Every word it returns is the guide's (quotes), an annotation's (rules, questions, scope) or
+one of four fixed prefixes ("Yes.", "No.", "It depends.", "The guide doesn't cover this.").
+
+How the verdict is chosen:
+
+1. Below the calibrated threshold, or too near an annotated out-of-scope question (its
+   cosine beats the top passage's dense score by more than the calibrated margin), the
+   guide does not cover the question: ``not_covered``.
+2. Open questions ("how…", "what…", a choice between two actions) and keyword queries that
+   name no action ("appeal deadline") get ``info``.
+3. Otherwise the verdict is that of the annotated question of the top passage that the
+   buyer's question is closest to (its tag, or the passage's verdict), flipped when the two
+   ask with opposite polarity ("keep open" against "close").
+4. Conditions (``app.answer.conditional``): when a quoted passage is one side of a conditional
+   point, the side the buyer's stated days or situation satisfy gives the verdict and the
+   headline ("You said 8 days; …"); when the question leaves the deciding condition out,
+   the verdict is ``depends`` and the answer carries a clarifying question.
+5. Asymmetric risk: an answer that tells the buyer to close, cancel, confirm or accept (or
+   "no" to keeping the dispute open) must rest on an annotated question about such an
+   action, at high confidence (or medium, with that question a near paraphrase), with no
+   close runner-up saying the opposite; otherwise it becomes ``depends`` and the cautious
+   passage is quoted too. It fails closed: a question in words no action list knows gets
+   no yes or no from a passage about a risky action unless it paraphrases an annotated
+   question, and a conditional "yes, do it" resting on words read from the question is
+   asked back (see ``_guarded``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from app.answer.conditional import Ask, Decided, SideOf, decide
+from app.answer.records import Answer, Clarify, Confidence, Note, Option, Quote, Why
+from app.answer.retrieve import Hit, Settings
+from app.corpus.records import GlossaryEntry, Passage, Scope
+from app.reading.conditions import Conditions, Vocabulary
+from app.reading.question import Analysis
+from app.reading.situation import Situation
+from app.reading.text import find_terms, split_sentences
+
+MAX_QUOTES = 3
+MAX_RELATED = 3
+# Below high confidence, a "yes, close it" must rest on an annotated question this close.
+RISKY_MATCH = 0.75
+# A conditional "yes, do it" read from the buyer's words stands when an annotated question
+# stating the same situation is at least this close; otherwise kbqa asks the situation back.
+VOUCHED_MATCH = 0.6
+# How much nearer the question another sentence must be to be highlighted instead of the
+# sentence the annotation names as the passage's answer.
+HIGHLIGHT_PRIOR = 0.1
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A hit with what composition needs to know about its questions and sentences."""
+
+    hit: Hit
+    question_similarity: dict[int, float]  # annotated question ordinal -> cosine
+    question_analysis: tuple[Analysis, ...]  # one per annotated question
+    sentence_similarity: dict[int, float]  # sentence ordinal -> cosine (multi-sentence only)
+    # The risky actions the passage rules on (declared or named by its questions).
+    risks: frozenset[str] = frozenset()
+
+
+def flip(verdict: str) -> str:
+    return {"yes": "no", "no": "yes"}.get(verdict, verdict)
+
+
+def compose(
+    question: str,
+    analysis: Analysis,
+    evidence: list[Evidence],
+    settings: Settings,
+    glossary: tuple[GlossaryEntry, ...],
+    scope: Scope,
+    out_of_scope: float = -1.0,
+    *,
+    situation: Situation | None = None,
+    points: dict[str, tuple[Evidence, ...]] | None = None,
+    conditions: Conditions | None = None,
+    language: str = "en",
+) -> Answer:
+    """``out_of_scope`` is the question's cosine to the nearest out-of-scope question;
+    ``points`` holds, for the conditional point of each candidate passage, the evidence for
+    every passage of that point; ``situation`` is what the question states of conditions."""
+    if (
+        not evidence
+        or evidence[0].hit.score < settings.threshold
+        or out_of_scope - evidence[0].hit.dense > settings.out_of_scope_margin
+    ):
+        return _not_covered(question, evidence, scope, conditions or Conditions(), language)
+
+    top = evidence[0]
+    confidence = _confidence(top.hit.score, settings)
+    quoted = [
+        e
+        for e in evidence[:MAX_QUOTES]
+        if e.hit.score >= max(settings.threshold, top.hit.score - settings.quote_margin)
+    ]
+    verdict, matched = _verdict(analysis, top)
+    wording = (conditions or Conditions()).vocabulary
+    conditional, point = _conditional(
+        analysis, situation or Situation(), quoted, points or {}, conditions or Conditions()
+    )
+    clarify = None
+    by_id = {e.hit.passage.id: e for e in point}
+    if isinstance(conditional, Decided):
+        verdict = conditional.verdict
+        first = by_id[conditional.passage]
+        quoted = _unique([first, *quoted])
+    elif isinstance(conditional, Ask):
+        verdict = "depends"
+        clarify = Clarify(conditional.question, _advised(conditional, analysis, wording))
+        sides = [by_id[pid] for option in conditional.options for pid in option.quotes]
+        quoted = _unique([top, *sides, *quoted])
+
+    if conditional is None and verdict in ("yes", "no") and _endorses_risk(verdict, analysis):
+        cautious = _cautious(verdict, analysis, evidence, settings)
+        about_action = matched is not None and top.question_analysis[matched].action is not None
+        similarity = top.question_similarity.get(matched, 0.0) if matched is not None else 0.0
+        sure = confidence.band == "high" or (
+            confidence.band == "medium" and similarity >= RISKY_MATCH
+        )
+        if not sure or not about_action or cautious is not None:
+            verdict = "depends"
+            if cautious is not None and cautious not in quoted:
+                quoted = [*quoted[: MAX_QUOTES - 1], cautious]
+    elif conditional is None and verdict in ("yes", "no") and _unread_risk(analysis, top):
+        verdict = "depends"
+
+    if isinstance(conditional, Decided):
+        headline = conditional.headline
+    elif isinstance(conditional, Ask):
+        headline = f"{wording.prefix('depends')} {conditional.because}"
+    else:
+        headline = top.hit.passage.rule
+        if wording.prefix(verdict):
+            headline = f"{wording.prefix(verdict)} {headline}"
+        headline = _with_fact(headline, analysis, [e.hit.passage for e in quoted])
+
+    quotes = tuple(_quote(e, analysis, glossary) for e in quoted)
+    return Answer(
+        question=question,
+        verdict=verdict,
+        headline=headline,
+        quotes=quotes,
+        confidence=confidence,
+        related=_related(question, evidence, {q.id for q in quotes}),
+        clarify=clarify,
+        language=language,
+    )
+
+
+def _conditional(
+    analysis: Analysis,
+    situation: Situation,
+    quoted: list[Evidence],
+    points: dict[str, tuple[Evidence, ...]],
+    conditions: Conditions,
+) -> tuple[Decided | Ask | None, tuple[Evidence, ...]]:
+    """The conditional answer, if a quoted passage is one side of a point that applies.
+
+    The top passage's point decides whether the question states its condition or not; a
+    further quoted passage's point only when the question states its condition ("opened it
+    yesterday, can I cancel?" ranks the general passage on cancelling first).
+    """
+    for n, e in enumerate(quoted):
+        passage = e.hit.passage
+        point = points.get(passage.point or "", ())
+        sides = [SideOf(p.hit.passage.id, s) for p in point for s in p.hit.passage.sides]
+        if not sides:
+            continue
+        variables = {v for s in sides for v in s.side.variables}
+        if n > 0 and not any(
+            (variable := conditions.variable(name)) is not None and situation.stated(variable)
+            for name in variables
+        ):
+            continue
+        _, matched = _verdict(analysis, e)
+        matched_verdict = None
+        if matched is not None:
+            matched_verdict = passage.questions[matched].verdict or passage.verdict
+        # A passage referring to a point asks the questions its sides' passage asks.
+        definer = next(p.hit.passage for p in point if p.hit.passage.sides)
+        asks = passage.asks if passage.sides or passage.asks != "any" else definer.asks
+        decision = decide(analysis, situation, sides, conditions, matched_verdict, asks)
+        if isinstance(decision, Decided) and _endorses_risk(decision.verdict, analysis):
+            decision = _guarded(
+                decision, analysis, situation, e, sides, conditions, matched_verdict, asks
+            )
+        if decision is not None:
+            return decision, point
+    return None, ()
+
+
+def _guarded(
+    decision: Decided,
+    analysis: Analysis,
+    situation: Situation,
+    e: Evidence,
+    sides: list[SideOf],
+    conditions: Conditions,
+    matched_verdict: str | None,
+    asks: str,
+) -> Decided | Ask | None:
+    """A conditional answer that tells the buyer to do a risky thing, made safe.
+
+    Resting on words read inside a question or a hedged sentence ("can I confirm once it
+    arrived?"), it is asked back instead, unless the buyer's question is a near paraphrase
+    of an annotated one stating the same situation: one click on "The item has arrived"
+    costs less than a misread. A situation stated flatly ("It arrived today.") stands.
+    Resting on days alone, it stands for a question of permission ("can I still cancel? I
+    opened it 2 days ago") but not for one of advice ("should I cancel?"): that the guide
+    allows it within 5 days is no advice to do it.
+    """
+    if decision.read_from_words:
+        vouched = any(
+            similarity >= VOUCHED_MATCH
+            and e.question_analysis[n].states
+            and set(e.question_analysis[n].states) <= set(situation.states)
+            for n, similarity in e.question_similarity.items()
+        )
+        if vouched:
+            return decision
+        unread = Situation(durations=situation.durations)
+        asked = decide(analysis, unread, sides, conditions, matched_verdict, asks)
+        return asked or replace(
+            decision, verdict="depends", headline=_depends(decision.headline, conditions.vocabulary)
+        )
+    if analysis.permission or not decision.on_days:
+        return decision
+    return replace(
+        decision, verdict="depends", headline=_depends(decision.headline, conditions.vocabulary)
+    )
+
+
+def _advised(ask: Ask, analysis: Analysis, wording: Vocabulary) -> tuple[Option, ...]:
+    """The options of a clarifying question, safe for a question of advice.
+
+    An option picking a number of days ("5 days or fewer": you can still cancel) says what
+    the guide allows; to "should I cancel?" that is no advice to do it, so it says "it
+    depends" with the same reason. An option picking a situation is the buyer's own click
+    on their situation, and stands.
+    """
+    if not ask.on_days or analysis.permission:
+        return ask.options
+    return tuple(
+        replace(o, verdict="depends", headline=_depends(o.headline, wording))
+        if _endorses_risk(o.verdict, analysis)
+        else o
+        for o in ask.options
+    )
+
+
+def _depends(headline: str, wording: Vocabulary) -> str:
+    """The same reason under "It depends." instead of "Yes."/"No."."""
+    for verdict in ("yes", "no"):
+        prefix = wording.prefix(verdict)
+        if prefix and headline.startswith(prefix):
+            return f"{wording.prefix('depends')} {headline[len(prefix) :].strip()}"
+    return headline
+
+
+def _unique(evidence: list[Evidence]) -> list[Evidence]:
+    """The first ``MAX_QUOTES`` of evidence, each passage once."""
+    seen: dict[str, Evidence] = {}
+    for e in evidence:
+        seen.setdefault(e.hit.passage.id, e)
+    return list(seen.values())[:MAX_QUOTES]
+
+
+def _not_covered(
+    question: str, evidence: list[Evidence], scope: Scope, conditions: Conditions, language: str
+) -> Answer:
+    score = evidence[0].hit.score if evidence else 0.0
+    headline = f"{conditions.vocabulary.not_covered()} {scope.text}".strip()
+    return Answer(
+        question=question,
+        verdict="not_covered",
+        headline=headline,
+        quotes=(),
+        confidence=Confidence("none", round(score, 4)),
+        related=scope.examples[:MAX_RELATED],
+        language=language,
+    )
+
+
+def _confidence(score: float, settings: Settings) -> Confidence:
+    if score >= settings.high:
+        band = "high"
+    elif score >= settings.medium:
+        band = "medium"
+    else:
+        band = "low"
+    return Confidence(band, round(score, 4))
+
+
+def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, int | None]:
+    """The verdict for the buyer's question from a passage, and the ordinal of the annotated
+    question it rests on (None when it rests on no question)."""
+    passage = top.hit.passage
+    if analysis.form == "open" or analysis.choice:
+        return "info", None
+    if analysis.form == "short" and analysis.action is None:
+        return "info", None  # "appeal deadline", "faulty item partial refund": no yes/no asked
+
+    # A question about doing something is answered by an annotated question about doing
+    # something; one about a fact ("do I get compensated?") by one about a fact.
+    ordinals = [
+        n
+        for n in top.question_similarity
+        if (analysis.form == "short" or top.question_analysis[n].form != "open")
+        and (top.question_analysis[n].action is None) == (analysis.action is None)
+    ]
+    if not ordinals:
+        return ("info" if passage.verdict in ("yes", "no") else passage.verdict), None
+
+    def closeness(n: int) -> tuple[float, int]:
+        # "Before it arrives" and "once it has arrived" read alike to the model, not to us:
+        # an annotated question stating the buyer's situation is closer, the opposite farther.
+        theirs = top.question_analysis[n]
+        mine, their_states = dict(analysis.states), dict(theirs.states)
+        shared = [v for v in mine if v in their_states]
+        timing = 0.0
+        if shared:
+            agree = all(mine[v] == their_states[v] for v in shared)
+            timing = 0.15 if agree else -0.15
+        # "Should I confirm receipt?" is answered by a question about confirming, not closing.
+        same_kind = 0.1 if analysis.kind and theirs.kind == analysis.kind else 0.0
+        return (top.question_similarity[n] + timing + same_kind, -n)
+
+    best = max(ordinals, key=closeness)
+    matched = top.question_analysis[best]
+    tagged = passage.questions[best].verdict
+    verdict = tagged or passage.verdict
+    if matched.form == "open" and analysis.form == "short":
+        return "info", best
+    # Only a question asked in full can be read as asking the opposite: keywords can't.
+    opposite = (matched.polarity or 1) != (analysis.polarity or 1)
+    if verdict in ("yes", "no") and analysis.form == "yesno" and opposite:
+        verdict = flip(verdict)
+    return verdict, best
+
+
+def _unread_risk(analysis: Analysis, top: Evidence) -> bool:
+    """Fail closed: the passage rules on a risky action, but the question names no action
+    kbqa knows ("can I nix the dispute?", "should I stay in the dispute?" when those words
+    are missing from actions.md), so a yes or a no might tell the buyer to do it. It stands
+    only on a near paraphrase of one of the passage's annotated questions."""
+    if not top.risks or analysis.action is not None or not analysis.asks_to_act:
+        return False
+    best = max(top.question_similarity.values(), default=0.0)
+    return best < RISKY_MATCH
+
+
+def _endorses_risk(verdict: str, analysis: Analysis) -> bool:
+    """Does this answer tell the buyer to close, cancel, confirm or accept?"""
+    if analysis.polarity is None or analysis.action is None:
+        return False
+    return (verdict == "yes") == (analysis.polarity > 0)
+
+
+def _cautious(
+    verdict: str, analysis: Analysis, evidence: list[Evidence], settings: Settings
+) -> Evidence | None:
+    """A close runner-up that answers the same question the other way (or "it depends")."""
+    top_score = evidence[0].hit.score
+    for e in evidence[1:]:
+        if e.hit.score < max(settings.threshold, top_score - settings.quote_margin):
+            break
+        other, _ = _verdict(analysis, e)
+        if other == flip(verdict):
+            return e
+    return None
+
+
+def _with_fact(headline: str, analysis: Analysis, passages: list[Passage]) -> str:
+    """Make sure a question asking for a number gets one in the headline."""
+    if not analysis.asks_amount or re.search(r"\d", headline):
+        return headline
+    for passage in passages:
+        for fact in passage.facts:
+            return f"{headline} ({fact.amount}: {fact.what}.)"
+    return headline
+
+
+def _quote(e: Evidence, analysis: Analysis, glossary: tuple[GlossaryEntry, ...]) -> Quote:
+    passage, hit = e.hit.passage, e.hit
+    sentences = split_sentences(passage.text)
+    if len(sentences) == 1 or not e.sentence_similarity:
+        highlight = sentences[0]
+    else:
+
+        def weight(n: int) -> tuple[float, int]:
+            bonus = 0.05 if analysis.asks_amount and re.search(r"\d", sentences[n]) else 0.0
+            if sentences[n] == passage.highlight:
+                bonus += HIGHLIGHT_PRIOR  # the annotator's answering sentence
+            return (e.sentence_similarity.get(n, -1.0) + bonus, -n)
+
+        highlight = sentences[max(range(len(sentences)), key=weight)]
+    notes = tuple(
+        Note(term, means)
+        for term, means in find_terms(passage.text, {g.term: g.meaning for g in glossary if g.note})
+    )
+    return Quote(
+        id=passage.id,
+        section=passage.section,
+        text=passage.text,
+        highlight=highlight,
+        score=round(hit.score, 4),
+        why=Why(
+            matched=hit.matched_kind,
+            matched_text=hit.matched_text,
+            dense=round(hit.dense, 4),
+            lexical=round(hit.lexical, 4),
+            dense_rank=hit.dense_rank,
+            lexical_rank=hit.lexical_rank,
+        ),
+        notes=notes,
+    )
+
+
+def _related(question: str, evidence: list[Evidence], quoted: set[str]) -> tuple[str, ...]:
+    """Questions a buyer is likely to ask next: the best question of the next passages."""
+    asked = question.strip().lower()
+    related: list[str] = []
+    for e in evidence:
+        if e.hit.passage.id in quoted or len(related) == MAX_RELATED:
+            continue
+        questions = e.hit.passage.questions
+        best = max(range(len(questions)), key=lambda n: (e.question_similarity.get(n, -1.0), -n))
+        text = questions[best].text
+        if text.lower() != asked and text not in related:
+            related.append(text)
+    return tuple(related)

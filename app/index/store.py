@@ -1,0 +1,433 @@
+"""The built index: what its folder holds, and loading it, verified.
+
+An index folder holds::
+
+    manifest.json   what was built from what (corpus hash, pipeline version, model and weights
+                    hash, counts)
+    passages.json   the passages, one JSON record each
+    vectors.npz     for each FAISS row: which passage it embeds and what (text, rule, question)
+    glossary.json   the corpus glossary, for matching and for notes beside quotes
+    scope.json      what the guide covers and example questions
+    conditions.json the variables conditional passages use, and the words to read them
+    actions.json    the buyer actions the guide rules on (which are risky) and their words
+    out-of-scope.*  questions the guide does not answer, and their embeddings
+    calibration.json  fusion weight, refusal threshold and bands (kbqa eval --calibrate);
+                    every setting the calibration tried is in calibration-sweep.json
+    dense.faiss     normalised embeddings: exact inner product, or IVF for large corpora
+    query-encoder.onnx, query-tokenizer.json
+                    the model as ONNX and its tokenizer: questions are encoded without torch
+    lexical.npz     the BM25 inverted index (``app.index.lexical``), its terms in lexical-terms.json
+    analyses.json   how each annotated question asks (``app.index.readings``), read at build
+    speller.json    the words typos are corrected towards (``app.index.vocabulary``)
+
+Building and writing it is ``app.index.build`` (atomic: a reader sees the old folder or the new
+one, never a mix). Loading checks every file against the manifest and refuses a missing,
+corrupt or stale index with the command that fixes it (stale: another corpus, or another
+version of the code that turns its text into embedded texts or stored tables).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+
+from app.corpus.records import GlossaryEntry, Passage, Scope, Topic, content_hash
+from app.corpus.translation import in_language
+from app.errors import IndexProblem
+from app.index import readings as analyses
+from app.index.ann import ready
+from app.index.embed import Embedder
+from app.index.lexical import Lexical
+from app.index.vectors import VectorRef, VectorRefs
+from app.reading.actions import Lexicon
+from app.reading.conditions import Conditions
+from app.reading.language import Grammar, Language
+from app.reading.question import Analysis
+from app.reading.text import canonicalize, compile_replacements, split_sentences
+
+INDEX_FORMAT = 2  # 2: vector references as columns (vectors.npz)
+MANIFEST = "manifest.json"
+PASSAGES = "passages.json"
+VECTORS = "vectors.npz"
+GLOSSARY = "glossary.json"
+SCOPE = "scope.json"
+CONDITIONS = "conditions.json"
+ACTIONS = "actions.json"
+OUT_OF_SCOPE = "out-of-scope.json"
+OUT_OF_SCOPE_DENSE = "out-of-scope.faiss"
+# Written by `kbqa eval --calibrate`, not by the build; a rebuild carries them over. The
+# sweep behind the settings (a megabyte, for the reader) is a file apart, never read to answer.
+CALIBRATION = "calibration.json"
+CALIBRATION_SWEEP = "calibration-sweep.json"
+DENSE = "dense.faiss"
+LOCALE = "locale.json"  # a language's words: "ru-locale.json"
+LEXICAL = "lexical.npz"
+LEXICAL_TERMS = "lexical-terms.json"
+ANALYSES = "analyses.json"
+SPELLER = "speller.json"
+# Above this many bytes a file is checked by size only: hashing gigabytes at every start costs.
+HASH_LIMIT = 64 << 20
+BUILD_HINT = "kbqa build"
+# What loading relies on in a manifest; anything missing means it is not one of ours.
+REQUIRED = (
+    ("files",),
+    ("counts", "passages"),
+    ("counts", "vectors"),
+    ("corpus", "hash"),
+    ("model", "name"),
+    ("model", "weights_sha256"),
+    ("model", "dim"),
+)
+# What the build stores depends on code as well as on the corpus: the texts it embeds
+# (parsing, sentence splitting, canonicalisation, a language's view of a passage), the BM25
+# postings, the readings of the annotated questions and the speller's words. The manifest
+# records this declared version, and an index built under another is stale. Raise it with
+# any change that alters what a build stores; a comment, a refactor or a rule applied only
+# at answer time leaves it, and the committed index, as they are. tests/test_pipeline.py
+# rebuilds the fixture index and the repository corpus's stored tables and fails when they
+# change while this stays.
+PIPELINE_VERSION = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Index:
+    path: Path
+    manifest: dict[str, Any]
+    passages: tuple[Passage, ...]
+    vectors: VectorRefs
+    glossary: tuple[GlossaryEntry, ...]
+    scope: Scope
+    dense: faiss.Index
+    out_of_scope: tuple[tuple[str, str], ...] = ()  # (topic id, question), one per row of:
+    out_of_scope_dense: faiss.Index | None = None
+    out_of_scope_names: tuple[tuple[str, str], ...] = ()  # (topic id, name)
+    conditions: Conditions = field(default_factory=Conditions)
+    lexicon: Lexicon = field(default_factory=Lexicon)
+    # A second language's view (passages with its annotations, its own vectors, words and
+    # wording): ``language`` is set on it; the main index lists them in ``locales``.
+    language: Language | None = None
+    locales: tuple[Index, ...] = ()
+    # Made at build (None in an index made otherwise: the retriever makes them then).
+    lexical: Lexical | None = None
+    analyses: dict[str, tuple[Analysis, ...]] | None = None
+    vocabulary: dict[str, int] | None = None  # the speller's words and their counts
+
+    def locale(self, code: str) -> Index | None:
+        return next((i for i in self.locales if i.language and i.language.code == code), None)
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the folder is rebuilt: the manifest's own hash."""
+        return hashlib.sha256(json.dumps(self.manifest, sort_keys=True).encode()).hexdigest()
+
+
+def vector_texts(corpus_passages: tuple[Passage, ...], glossary: tuple[GlossaryEntry, ...]):
+    """The texts to embed, canonicalised, with the ``VectorRef`` of each."""
+    replacements = compile_replacements((g.term, g.meaning) for g in glossary)
+    refs, texts = [], []
+    for i, passage in enumerate(corpus_passages):
+        sentences = split_sentences(passage.text)
+        for kind, ordinal, text in (
+            ("text", 0, passage.text),
+            ("rule", 0, passage.rule),
+            # Sentences get their own vectors (when there are several) to pick the highlight.
+            *(("sentence", n, s) for n, s in enumerate(sentences) if len(sentences) > 1),
+            *(("question", n, q.text) for n, q in enumerate(passage.questions)),
+        ):
+            refs.append(VectorRef(i, kind, ordinal))
+            texts.append(canonicalize(text, replacements))
+    return refs, texts
+
+
+def out_of_scope_texts(topics: tuple[Topic, ...], glossary: tuple[GlossaryEntry, ...]):
+    replacements = compile_replacements((g.term, g.meaning) for g in glossary)
+    return [canonicalize(q, replacements) for t in topics for q in t.questions]
+
+
+def pipeline() -> dict[str, Any]:
+    """The pipeline record the manifest carries (see ``PIPELINE_VERSION``)."""
+    return {"version": PIPELINE_VERSION}
+
+
+def load_index(
+    index_dir: Path,
+    *,
+    corpus_dir: Path | None = None,
+    embedder: Embedder | None = None,
+) -> Index:
+    """Load and verify an index folder.
+
+    With ``corpus_dir`` (when it exists) the index must have been built from that corpus;
+    with ``embedder`` it must have been built with the same model weights.
+    """
+    index_dir = Path(index_dir)
+    # A rebuild may swap the folder while we read it: the manifest check catches that, and
+    # a second read sees the new folder whole.
+    for attempt in range(3):
+        try:
+            index = _read_index(index_dir)
+            break
+        except _Raced:
+            if attempt == 2:
+                raise IndexProblem(f"{index_dir} kept changing while loading; try again") from None
+            time.sleep(0.05)
+    fresh = corpus_dir is None or not Path(corpus_dir).is_dir()
+    if not fresh and content_hash(Path(corpus_dir)) != index.manifest["corpus"]["hash"]:
+        raise IndexProblem(
+            f"the index in {index_dir} is stale: {corpus_dir} changed since it was built; "
+            f"run `{BUILD_HINT}`"
+        )
+    if not fresh and index.manifest.get("pipeline") != pipeline():
+        raise IndexProblem(
+            f"the index in {index_dir} is stale: it was built by another version of kbqa's "
+            f"text pipeline ({index.manifest.get('pipeline')}, this kbqa stores {pipeline()}); "
+            f"run `{BUILD_HINT}`"
+        )
+    if embedder is not None:
+        check_model(index, embedder)
+    return index
+
+
+def check_model(index: Index, embedder: Embedder) -> None:
+    """``IndexProblem`` unless ``embedder`` is the model, with the weights, that made the
+    index's vectors: questions must be encoded as the passages were."""
+    built = index.manifest["model"]
+    if built["name"] != embedder.name or built["weights_sha256"] != embedder.weights_hash():
+        raise IndexProblem(
+            f"the index in {index.path} was built with {built['name']} "
+            f"(weights {built['weights_sha256'][:12]}), not the installed {embedder.name} "
+            f"(weights {embedder.weights_hash()[:12]}); run `{BUILD_HINT} --force`"
+        )
+
+
+def manifest_path(index_dir: Path) -> Path:
+    return Path(index_dir) / MANIFEST
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+class _Raced(Exception):
+    """The folder changed under the reader (an atomic swap); read again."""
+
+
+def _read_index(index_dir: Path) -> Index:
+    manifest_file = index_dir / MANIFEST
+    if not manifest_file.is_file():
+        raise IndexProblem(f"no index in {index_dir} (no {MANIFEST}); run `{BUILD_HINT}`")
+    manifest = read_json(manifest_file)
+    if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:
+        raise IndexProblem(
+            f"{manifest_file} is not a kbqa index manifest of format {INDEX_FORMAT}; "
+            f"run `{BUILD_HINT} --force`"
+        )
+    for path in REQUIRED:
+        value = manifest
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            raise IndexProblem(
+                f"{manifest_file} lacks {'.'.join(path)}; run `{BUILD_HINT} --force`"
+            )
+    files, counts = manifest["files"], manifest["counts"]
+    if not isinstance(files, dict) or not all(
+        isinstance(f, dict) and {"bytes", "sha256"} <= set(f) for f in files.values()
+    ):
+        raise IndexProblem(f"{manifest_file} has a malformed file list; run `{BUILD_HINT} --force`")
+    for name, expected in files.items():
+        _verify_file(index_dir, name, expected, manifest_file)
+
+    try:
+        passages = tuple(Passage.from_dict(r) for r in read_json(index_dir / PASSAGES))
+        vectors = VectorRefs.load(index_dir / VECTORS)
+        glossary = tuple(GlossaryEntry(**r) for r in read_json(index_dir / GLOSSARY))
+        scope_record = read_json(index_dir / SCOPE)
+        scope = Scope(scope_record["text"], tuple(scope_record["examples"]))
+        topics = tuple(
+            Topic(r["id"], tuple(r["questions"]), tuple(r.get("names", ())))
+            for r in read_json(index_dir / OUT_OF_SCOPE)
+        )
+        conditions = (
+            Conditions.from_dict(read_json(index_dir / CONDITIONS))
+            if CONDITIONS in files
+            else Conditions()
+        )
+        lexicon = (
+            Lexicon.from_dict(read_json(index_dir / ACTIONS)) if ACTIONS in files else Lexicon()
+        )
+        lexical, readings, vocabulary = _read_derived(index_dir, "", files)
+    except (TypeError, KeyError, ValueError) as err:
+        raise IndexProblem(
+            f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
+        ) from None
+    dense = ready(_read_faiss(index_dir / DENSE), manifest.get("faiss", {}))
+    rows = tuple((t.id, q) for t in topics for q in t.questions)
+    oos_dense = _read_faiss(index_dir / OUT_OF_SCOPE_DENSE)
+    actual = {"passages": len(passages), "vectors": len(vectors), "dim": dense.d}
+    expected = {
+        "passages": counts["passages"],
+        "vectors": counts["vectors"],
+        "dim": manifest["model"]["dim"],
+    }
+    if actual != expected or dense.ntotal != len(vectors) or oos_dense.ntotal != len(rows):
+        raise IndexProblem(
+            f"{index_dir} does not match its manifest (found {actual}, expected {expected}); "
+            f"run `{BUILD_HINT} --force`"
+        )
+    if manifest != read_json(manifest_file):
+        raise _Raced()
+    names = tuple((t.id, name) for t in topics for name in t.names)
+    locales = tuple(
+        _read_locale(index_dir, code, record, manifest, passages)
+        for code, record in manifest.get("languages", {}).items()
+    )
+    return Index(
+        index_dir,
+        manifest,
+        passages,
+        vectors,
+        glossary,
+        scope,
+        dense,
+        rows,
+        oos_dense,
+        names,
+        conditions,
+        lexicon,
+        locales=locales,
+        lexical=lexical,
+        analyses=readings,
+        vocabulary=vocabulary,
+    )
+
+
+def _read_locale(index_dir: Path, code: str, record: dict, manifest: dict, passages) -> Index:
+    """A language's view of the index: its passages' annotations, vectors and words."""
+    try:
+        data = read_json(index_dir / f"{code}-{LOCALE}")
+        language = Language(
+            data["language"]["code"],
+            data["language"]["name"],
+            data["language"]["letters"],
+            data["language"]["stemmer"],
+            Grammar(**{k: tuple(v) for k, v in data["language"]["grammar"].items()}),
+            tuple(tuple(pair) for pair in data["language"]["labels"]),
+        )
+        topics = tuple(
+            Topic(r["id"], tuple(r["questions"]), tuple(r.get("names", ())))
+            for r in data["out_of_scope"]
+        )
+        vectors = VectorRefs.load(index_dir / f"{code}-{VECTORS}")
+        local = Index(
+            index_dir,
+            manifest,
+            tuple(in_language(p, code) for p in passages),
+            vectors,
+            tuple(GlossaryEntry(**g) for g in data["glossary"]),
+            Scope(data["scope"]["text"], tuple(data["scope"]["examples"])),
+            _read_faiss(index_dir / f"{code}-{DENSE}"),
+            tuple((t.id, q) for t in topics for q in t.questions),
+            _read_faiss(index_dir / f"{code}-{OUT_OF_SCOPE_DENSE}"),
+            tuple((t.id, name) for t in topics for name in t.names),
+            Conditions.from_dict(data["conditions"]),
+            Lexicon.from_dict(data["actions"]),
+            language=language,
+        )
+        lexical, readings, vocabulary = _read_derived(index_dir, f"{code}-", manifest["files"])
+        local = dataclasses.replace(
+            local, lexical=lexical, analyses=readings, vocabulary=vocabulary
+        )
+    except (TypeError, KeyError, ValueError) as err:
+        raise IndexProblem(
+            f"{index_dir} holds {code} records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
+        ) from None
+    if local.dense.ntotal != len(vectors) or local.dense.d != record["model"]["dim"]:
+        raise IndexProblem(
+            f"{index_dir}: the {code} vectors do not match the manifest; run `{BUILD_HINT} --force`"
+        )
+    return local
+
+
+def _read_derived(index_dir: Path, prefix: str, files: dict):
+    """The stored BM25 index, annotated questions' readings and speller words, where the
+    manifest lists them."""
+    lexical = readings = vocabulary = None
+    if f"{prefix}{LEXICAL}" in files:
+        arrays, terms = index_dir / f"{prefix}{LEXICAL}", index_dir / f"{prefix}{LEXICAL_TERMS}"
+        lexical = Lexical.load(arrays, terms)
+    if f"{prefix}{ANALYSES}" in files:
+        readings = analyses.from_json(read_json(index_dir / f"{prefix}{ANALYSES}"))
+    if f"{prefix}{SPELLER}" in files:
+        vocabulary = read_json(index_dir / f"{prefix}{SPELLER}")
+        if not isinstance(vocabulary, dict):
+            raise TypeError(f"{prefix}{SPELLER} is not an object of word counts")
+    return lexical, readings, vocabulary
+
+
+def _read_faiss(path: Path) -> faiss.Index:
+    try:
+        return faiss.read_index(str(path))
+    except RuntimeError as err:
+        raise IndexProblem(
+            f"{path} is unreadable ({str(err).splitlines()[0]}); run `{BUILD_HINT} --force`"
+        ) from None
+
+
+def _verify_file(index_dir: Path, name: str, expected: dict[str, Any], manifest_file: Path) -> None:
+    path = index_dir / name
+    if not path.is_file():
+        if not manifest_file.exists():
+            raise _Raced()
+        raise IndexProblem(f"{path} is missing; run `{BUILD_HINT} --force`")
+    size = path.stat().st_size
+    if size != expected["bytes"] or (
+        size <= HASH_LIMIT and file_sha256(path) != expected["sha256"]
+    ):
+        if read_json(manifest_file).get("files", {}).get(name) != expected:
+            raise _Raced()
+        raise IndexProblem(
+            f"{path} does not match {MANIFEST} (edited or truncated); run `{BUILD_HINT} --force`"
+        )
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _Raced() from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise IndexProblem(
+            f"{path} is not valid JSON ({err}); run `{BUILD_HINT} --force`"
+        ) from None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def local_topics(local: tuple[Topic, ...], main: tuple[Topic, ...]) -> tuple[Topic, ...]:
+    """A language's out-of-scope topics: its own questions and names, then the main ones
+    (the multilingual model matches across languages)."""
+    by_id = {t.id: t for t in local}
+    return tuple(
+        Topic(
+            t.id,
+            (*by_id[t.id].questions, *t.questions) if t.id in by_id else t.questions,
+            tuple(dict.fromkeys((*by_id[t.id].names, *t.names))) if t.id in by_id else t.names,
+        )
+        for t in main
+    )
