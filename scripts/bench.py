@@ -320,7 +320,7 @@ def synthetic_corpus(n: int):
     """The real corpus's passages copied and recombined up to ``n`` passages (seeded)."""
     from dataclasses import replace
 
-    from app.corpus.parse import load_corpus
+    from app.corpus.load import load_corpus
     from app.corpus.records import Question
     from app.reading.text import split_sentences
 

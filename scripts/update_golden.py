@@ -12,12 +12,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.corpus.parse import load_corpus  # noqa: E402
+from app.corpus.load import load_corpus  # noqa: E402
 from app.index.build import build_index  # noqa: E402
 from app.index.embed import FakeEmbedder  # noqa: E402
+from app.index.store import PIPELINE_VERSION  # noqa: E402
+from tests.conftest import FIXTURES  # noqa: E402
 from tests.test_analyses import golden_record  # noqa: E402
 from tests.test_compose import answer, evidence  # noqa: E402
 from tests.test_index import FIXED_TIME  # noqa: E402
+from tests.test_pipeline import CORPORA, tables  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden"
 FIXTURE = ROOT / "tests" / "fixtures" / "corpus"
@@ -47,6 +50,24 @@ def main() -> None:
         evidence("late-parcel", 0.5, [0.6, 0.3, 0.2]),
     )
     write("answer.json", result.to_dict())
+    record_pipeline()
+
+
+def record_pipeline() -> None:
+    """The fixture corpora's tables under this PIPELINE_VERSION. A version's tables are
+    recorded once: if they changed, the version must be raised first."""
+    path = GOLDEN / "pipeline.json"
+    recorded = json.loads(path.read_text()) if path.exists() else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        now = {name: tables(FIXTURES / name, Path(tmp) / name) for name in CORPORA}
+    version = str(PIPELINE_VERSION)
+    if version in recorded and recorded[version] != now:
+        sys.exit(
+            f"the tables differ from those recorded for pipeline version {version}: raise "
+            "PIPELINE_VERSION in app/index/store.py first (an index built before the change "
+            "must read as stale)"
+        )
+    write("pipeline.json", {**recorded, version: now})
 
 
 if __name__ == "__main__":

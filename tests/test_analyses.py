@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.corpus.parse import load_corpus
+from app.corpus.load import load_corpus
 from app.index.readings import annotated, read_question
 from app.index.store import load_index
 from app.reading.question import Analysis
@@ -20,7 +20,7 @@ QUESTION = "Should I close the dispute before the parcel arrives, 10 days in?"
 def golden_record() -> dict:
     """The record the golden file holds (``scripts/update_golden.py`` writes it)."""
     corpus = load_corpus(FIXTURES / "corpus")
-    return read_question(QUESTION, corpus.conditions, corpus.lexicon)[0].to_json()
+    return read_question(QUESTION, corpus.language, corpus.conditions, corpus.lexicon)[0].to_json()
 
 
 def test_serialised_analysis_matches_golden():
@@ -40,7 +40,9 @@ def test_unknown_fields_are_refused():
 def test_index_stores_the_readings_a_fresh_read_gives(index_dir: Path, corpus_dir: Path):
     index = load_index(index_dir, corpus_dir=corpus_dir)
     corpus = load_corpus(corpus_dir)
-    assert index.analyses == annotated(corpus.passages, corpus.conditions, corpus.lexicon)
+    assert index.analyses == annotated(
+        corpus.passages, corpus.language, corpus.conditions, corpus.lexicon
+    )
     assert sum(len(a) for a in index.analyses.values()) == sum(
         len(p.questions) for p in corpus.passages
     )

@@ -13,7 +13,7 @@ import app.index.cache
 import app.index.embed
 import app.index.store
 from app.cli.main import main
-from app.corpus.parse import load_corpus
+from app.corpus.load import load_corpus
 from app.errors import IndexProblem
 from app.index.build import build_index
 from app.index.cache import cache_dir_for
@@ -210,16 +210,25 @@ def test_an_empty_cache_takes_the_vectors_of_the_index_it_replaces(
     assert counting.texts == ["Appeal when?"]
 
 
-def test_vectors_of_another_pipeline_or_model_are_not_taken(tmp_path: Path, corpus_dir: Path):
+def test_vectors_are_taken_by_their_texts_hash_and_model(tmp_path: Path, corpus_dir: Path):
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, FakeEmbedder())
+    # An index that records no text hashes, built by another pipeline: its texts may have
+    # been made otherwise, so none of its vectors is taken.
     shutil.rmtree(cache_dir_for(index_dir))
-    _set_pipeline(index_dir, {"version": 1})  # its texts may have been made otherwise
-    counting = CountingEmbedder()
-    assert build_index(corpus_dir, index_dir, counting, force=True).embedded > 0
+    (index_dir / "texts.json").unlink()
+    _set_pipeline(index_dir, {"version": 1})
+    assert build_index(corpus_dir, index_dir, CountingEmbedder(), force=True).embedded > 0
+    # Another model's vectors are never taken.
     shutil.rmtree(cache_dir_for(index_dir))
     other = CountingEmbedder(name="fake/another-model")
     assert build_index(corpus_dir, index_dir, other, force=True).embedded > 0
+    # A text whose hash the index records gets its vector back, whatever else changed.
+    shutil.rmtree(cache_dir_for(index_dir))
+    _edit(corpus_dir / "b.md", "Is there an appeal deadline?", "Appeal when?")
+    counting = CountingEmbedder(name="fake/another-model")
+    assert build_index(corpus_dir, index_dir, counting).embedded == 1
+    assert counting.texts == ["Appeal when?"]
 
 
 def test_cache_that_cannot_be_written_costs_speed_not_the_build(tmp_path: Path, corpus_dir):

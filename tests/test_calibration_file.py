@@ -221,7 +221,7 @@ def test_the_sweep_is_written_beside_the_settings_and_not_read_to_answer(index: 
     english, russian = Settings(alpha=0.75, threshold=0.47), Settings(alpha=0.7, threshold=0.49)
     rows = [{"alpha": 0.5, "threshold": 0.123456, "hit@1": 0.9}]
     results = {"en": (english, rows, [Path("tune.yaml")]), "ru": (russian, [], [])}
-    write_calibration(index, results, {"corpus": {"hash": "ab" * 32}})
+    write_calibration(index, results, {"corpus": {"hash": "ab" * 32}}, "en")
     settings = json.loads((index / "calibration.json").read_text(encoding="utf-8"))
     sweeps = json.loads((index / "calibration-sweep.json").read_text(encoding="utf-8"))
     assert "sweep" not in settings

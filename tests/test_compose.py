@@ -8,8 +8,8 @@ import pytest
 
 from app.answer.compose import Evidence, compose
 from app.answer.retrieve import Hit, Settings
-from app.corpus.parse import load_corpus
-from app.reading.question import analyze
+from app.corpus.load import load_corpus
+from app.reading.question import read
 from tests.conftest import ANSWER_KEYS, FIXTURES, GOLDEN
 
 CORPUS = load_corpus(FIXTURES / "corpus")
@@ -34,7 +34,9 @@ def evidence(passage_id: str, score: float, question_sims=(), sentence_sims=()) 
     return Evidence(
         hit=hit,
         question_similarity=dict(enumerate(question_sims or [0.5] * len(passage.questions))),
-        question_analysis=tuple(analyze(q.text, CORPUS.lexicon) for q in passage.questions),
+        question_analysis=tuple(
+            read(q.text, CORPUS.language, CORPUS.lexicon) for q in passage.questions
+        ),
         sentence_similarity=dict(enumerate(sentence_sims)),
     )
 
@@ -42,7 +44,7 @@ def evidence(passage_id: str, score: float, question_sims=(), sentence_sims=()) 
 def answer(question: str, *items: Evidence, out_of_scope: float = -1.0):
     return compose(
         question,
-        analyze(question, CORPUS.lexicon),
+        read(question, CORPUS.language, CORPUS.lexicon),
         list(items),
         SETTINGS,
         CORPUS.glossary,

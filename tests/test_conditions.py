@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.answer.conditional import Ask, Decided, SideOf, decide
-from app.corpus.parse import load_corpus
+from app.corpus.load import load_corpus
 from app.errors import CorpusError
 from app.reading.conditions import Condition, Conditions, Side, Value, Variable, Vocabulary
 from app.reading.question import Analysis

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.corpus.parse import coverage, load_corpus
+from app.corpus.load import coverage, load_corpus
 from app.corpus.records import Fact, Question
 from app.errors import CorpusError
 from tests.conftest import GOLDEN

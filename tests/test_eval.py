@@ -19,7 +19,8 @@ from app.answer.engine import Engine
 from app.answer.records import Answer, Clarify, Confidence, Option, Quote, Why
 from app.answer.retrieve import Query, Settings
 from app.config import Paths
-from app.corpus.parse import MAX_WORDS, load_corpus
+from app.corpus.load import load_corpus
+from app.corpus.passages import MAX_WORDS
 from app.errors import KbqaError
 from app.index.store import load_index
 from app.maintain.evalset import Item

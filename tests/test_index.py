@@ -11,7 +11,7 @@ import pytest
 
 import app.index.build
 import app.index.store
-from app.corpus.parse import load_corpus
+from app.corpus.load import load_corpus
 from app.errors import CorpusError, IndexProblem
 from app.index.build import build_index
 from app.index.embed import FakeEmbedder
@@ -120,14 +120,14 @@ def test_crash_while_writing_keeps_the_old_index(
     index_dir: Path, corpus_dir: Path, fake: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ):
     before = snapshot(index_dir)
-    real_write = app.index.build._write_index
+    real_write = app.index.build.write_tables
 
     def half_write(folder, *args, **kwargs):
         real_write(folder, *args, **kwargs)
         (folder / "passages.json").write_text("[")  # a torn file, then the crash
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(app.index.build, "_write_index", half_write)
+    monkeypatch.setattr(app.index.build, "write_tables", half_write)
     with pytest.raises(KeyboardInterrupt):
         build_index(corpus_dir, index_dir, fake, force=True)
     assert snapshot(index_dir) == before

@@ -19,7 +19,7 @@ from app.answer.records import VERDICTS, Answer
 from app.answer.retrieve import Settings
 from app.cli.main import main
 from app.config import Paths
-from app.corpus.parse import load_corpus
+from app.corpus.load import load_corpus
 from app.errors import InputError
 from app.index.build import build_index
 from app.index.embed import FakeEmbedder

@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
-from app.corpus.parse import MAX_WORDS, coverage, load_corpus
-from app.corpus.records import content_hash
+from app.corpus.files import content_hash
+from app.corpus.load import coverage, load_corpus
+from app.corpus.passages import MAX_WORDS
 from app.index.store import load_index
 from app.reading.text import normalize_ws, source_lines, word_count
 from tests.conftest import REPO

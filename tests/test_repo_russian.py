@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.corpus.parse import load_corpus
-from app.reading.grammar import analyze_in
+from app.corpus.load import load_corpus
+from app.reading.question import read
 from app.reading.situation import read_situation
 from tests.conftest import REPO
 
@@ -68,7 +68,7 @@ def test_russian_situations_are_read_or_left_unread(ru, question, states):
     ],
 )
 def test_russian_questions_read_their_action_and_form(ru, question, kind, polarity, form):
-    analysis = analyze_in(question, ru.lexicon, ru.language.grammar)
+    analysis = read(question, ru.language, ru.lexicon)
     assert (analysis.kind, analysis.polarity, analysis.form) == (kind, polarity, form)
 
 

@@ -352,7 +352,7 @@ class RussianStub(Stub):
     """Labels from the repository's corpus/ru/language.md, as the real engine gives them."""
 
     def labels(self, language: str) -> dict[str, str]:
-        from app.corpus.parse import load_corpus
+        from app.corpus.load import load_corpus
         from tests.conftest import REPO
 
         (locale,) = load_corpus(REPO / "corpus").locales

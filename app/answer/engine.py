@@ -27,7 +27,7 @@ from app.index.calibration import read_calibration
 from app.index.embed import Embedder, MultilingualEmbedder, get_embedder
 from app.index.onnx_encoder import ENV_ENCODER, encoder_setting, query_encoder
 from app.index.store import CALIBRATION, Index, check_model, load_index, manifest_path
-from app.reading.language import MAIN, detect
+from app.reading.language import detect
 from app.reading.sanitize import readable
 
 MAX_QUESTION_CHARS = 1000
@@ -86,7 +86,9 @@ def _readable(question: str) -> str:
     return readable(question)
 
 
-def load_settings(index_dir: Path, manifest: dict | None = None, language: str = MAIN) -> Settings:
+def load_settings(
+    index_dir: Path, manifest: dict | None = None, language: str | None = None
+) -> Settings:
     """Calibrated settings stored with the index, or the defaults when there are none.
 
     A second language is calibrated on its own questions (``languages.<code>`` of the
@@ -100,7 +102,7 @@ def load_settings(index_dir: Path, manifest: dict | None = None, language: str =
     # Validated whole (every language's settings, whichever is asked for): a wrong key or
     # value is an IndexProblem naming the file, the key path and the field.
     record = read_calibration(path)
-    settings = record.settings_for(language, MAIN)
+    settings = record.settings_for(language)
     stale = manifest is not None and record.corpus_hash != manifest["corpus"]["hash"]
     if stale and (path, record.corpus_hash) not in _WARNED:
         # Once per process and file: a server reloading after each rebuild says it once.
@@ -205,21 +207,28 @@ class Engine:
         return self._state().retriever.embedder.runtime
 
     def labels(self, language: str) -> dict[str, str]:
-        """The words around an answer in ``language`` (empty: the main language's)."""
-        local = self._state().retriever.index.locale(language)
-        return dict(local.language.labels) if local and local.language else {}
+        """The words around an answer in ``language`` (the main language's for any other
+        code)."""
+        index = self._state().retriever.index
+        view = index.locale(language) or index
+        return dict(view.language.labels) if view.language else {}
+
+    @property
+    def main_language(self) -> str:
+        """The code of the corpus's main language ("en")."""
+        language = self._state().retriever.index.language
+        return language.code if language else ""
 
     def language_of(self, question: str) -> str:
         """The code of the language ``question`` is written in ("en", "ru")."""
-        index = self._state().retriever.index
-        return detect(question, tuple(i.language for i in index.locales if i.language))
+        return _detect(self._state().retriever.index, question)
 
     def retriever_for(self, language: str) -> Retriever:
         """The retriever that reads questions in ``language``."""
         return self._retriever(self._state(), language)
 
     def _retriever(self, state: _Loaded, language: str) -> Retriever:
-        if language == MAIN:
+        if language == self.main_language:
             return state.retriever
         found = state.locales.get(language)
         if found is not None:
@@ -297,7 +306,7 @@ class Engine:
         text = clean_question(question)
         state = self._state()
         index = state.retriever.index
-        language = detect(text, tuple(i.language for i in index.locales if i.language))
+        language = _detect(index, text)
         retriever = self._retriever(state, language)
         if settings is not None:
             retriever = retriever.with_settings(settings)
@@ -363,6 +372,12 @@ class Engine:
             queries = self.retriever_for(language).prepare_many(group, mine)
             prepared.update(zip(group, queries, strict=True))
         return prepared
+
+
+def _detect(index: Index, text: str) -> str:
+    """The language of ``text`` among the index's: a second one's letters, else the main."""
+    main = index.language.code if index.language else ""
+    return detect(text, tuple(i.language for i in index.locales if i.language), main)
 
 
 def _stamp(index_dir: Path) -> tuple | None:

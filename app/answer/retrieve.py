@@ -27,20 +27,17 @@ import numpy as np
 from app.answer.ranking import DENSE_CANDIDATES, Hit, Ranking, Rows
 from app.errors import IndexProblem, ModelError
 from app.index.embed import Embedder, model_dir
-from app.index.lexical import Lexical, lexical_tokens, passage_words
+from app.index.lexical import lexical_tokens
 from app.index.onnx_encoder import TOKENIZER_FILE
-from app.index.readings import annotated, read_question
+from app.index.readings import read_question
 from app.index.store import Index
-from app.index.vocabulary import ANY_WORD, speller_words
+from app.index.vocabulary import speller_word
+from app.reading.language import Language
 from app.reading.question import Analysis
 from app.reading.situation import Situation
-from app.reading.text import (
-    Speller,
-    canonicalize,
-    compile_replacements,
-    snowball_stem,
-    split_sentences,
-)
+from app.reading.speller import Speller
+from app.reading.stemmers import stemmer
+from app.reading.text import canonicalize, compile_replacements, split_sentences
 
 __all__ = ["DENSE_CANDIDATES", "Hit", "Query", "Retriever", "Settings"]
 
@@ -84,17 +81,11 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings or Settings()
         self.replacements = compile_replacements((g.term, g.meaning) for g in index.glossary)
-        # A second language's index (``index.language``) is read with its own words.
-        self.language = index.language
-        self.lexical = index.lexical or Lexical.build(
-            [self.tokens(passage_words(p)) for p in index.passages]
-        )
-        self.question_analysis: dict[str, tuple[Analysis, ...]] = index.analyses or annotated(
-            index.passages,
-            index.conditions,
-            index.lexicon,
-            self.language.grammar if self.language else None,
-        )
+        if index.language is None or index.lexical is None or index.analyses is None:
+            raise IndexProblem(f"{index.path} lacks what a build stores; run `kbqa build --force`")
+        self.language: Language = index.language
+        self.lexical = index.lexical
+        self.question_analysis: dict[str, tuple[Analysis, ...]] = index.analyses
         # The risky actions each passage rules on: declared, or named by its questions.
         risky = set(index.lexicon.risky_kinds)
         self.risks: dict[str, frozenset[str]] = {
@@ -125,21 +116,19 @@ class Retriever:
 
     @cached_property
     def speller(self) -> Speller:
-        """Corrects typos towards the index's words (stored at build; counted here for an
-        index made otherwise); a second language's stemmer stands in for the general word
-        list it lacks."""
-        index, language = self.index, self.language
-        vocabulary = index.vocabulary
-        if vocabulary is None:
-            vocabulary = speller_words(
-                index.passages, index.glossary, index.conditions, index.lexicon, language
-            )
-        if language is None:
-            return Speller(vocabulary, known=_general_words(self.index.path))
-        return Speller(vocabulary, word=ANY_WORD, stem=snowball_stem(language.stemmer))
+        """Corrects typos towards the index's words, leaving alone the language's ``known``
+        words and what its speller guards (``app.reading.speller``)."""
+        language = self.language
+        known = set(language.grammar.words("known"))
+        stem = None
+        if language.speller == "vocabulary":
+            known |= general_words(self.index.path)
+        else:
+            stem = stemmer(language.stemmer)
+        return Speller(self.index.vocabulary or {}, known, word=speller_word(language), stem=stem)
 
     def prepare(self, question: str) -> Query:
-        corrected = self.speller.correct(question.replace("ё", "е").replace("Ё", "Е"))
+        corrected = self.speller.correct(self.language.fold(question))
         canonical = canonicalize(corrected, self.replacements)
         vector = self.embedder.encode([canonical])[0]
         analysis, situation = self._analyze(corrected)
@@ -152,7 +141,7 @@ class Retriever:
         regression report re-asks every annotated question in seconds this way); ``known``
         gives vectors already at hand (an annotated question's, from the index)."""
         known = known or {}
-        corrected = [self.speller.correct(q.replace("ё", "е").replace("Ё", "Е")) for q in questions]
+        corrected = [self.speller.correct(self.language.fold(q)) for q in questions]
         canonical = [canonicalize(c, self.replacements) for c in corrected]
         missing = [c for q, c in zip(questions, canonical, strict=True) if q not in known]
         encoded = iter(self.embedder.encode(missing) if missing else [])
@@ -167,8 +156,7 @@ class Retriever:
 
     def _analyze(self, text: str) -> tuple[Analysis, Situation]:
         """How a question asks, with the situations it states folded in."""
-        grammar = self.language.grammar if self.language else None
-        return read_question(text, self.index.conditions, self.index.lexicon, grammar)
+        return read_question(text, self.language, self.index.conditions, self.index.lexicon)
 
     def retrieve(self, question: str | Query, k: int | None = None) -> Ranking:
         """The passages in fused order, ``Hit``s made for the top ``k`` (None: all) and on
@@ -185,7 +173,7 @@ class Retriever:
         A question naming one of a topic's ``names`` ("amazon") is as out of scope as can be:
         similarity 1.0.
         """
-        words = set(re.findall(r"[^\W_]+", query.corrected.lower().replace("ё", "е")))
+        words = set(re.findall(r"[^\W_]+", self.language.fold(query.corrected.lower())))
         for topic, name in self.index.out_of_scope_names:
             if name in words:
                 return 1.0, topic
@@ -221,18 +209,21 @@ class Retriever:
         return out
 
 
-def _general_words(folder: Path) -> frozenset[str]:
-    """Whole words of the model's vocabulary: real English the speller must leave alone.
-
-    From the index's copy of the model's tokenizer (``folder``), so that answering needs no
-    model package; else from the package."""
+def general_words(folder: Path) -> frozenset[str]:
+    """Whole words of the question encoder's vocabulary: real words the speller must leave
+    alone. From the index's copy of the model's tokenizer (``folder``), so that answering
+    needs no model package; else from the package. Neither is an error naming the fix, never
+    an empty list that would let the speller "correct" real words ("than" into "that")."""
     try:
         vocabulary = json.loads((folder / TOKENIZER_FILE).read_text(encoding="utf-8"))
         words = list(vocabulary["model"]["vocab"])
     except (OSError, ValueError, KeyError, TypeError):
         try:
             vocab = model_dir() / "vocab.txt"
-        except ModelError:
-            return frozenset()
-        words = vocab.read_text(encoding="utf-8").splitlines()
+            words = vocab.read_text(encoding="utf-8").splitlines()
+        except (ModelError, OSError) as err:
+            raise ModelError(
+                f"the speller needs the question encoder's vocabulary: {folder / TOKENIZER_FILE} "
+                f"is missing and so is the model package ({err}); run `kbqa build --force`"
+            ) from None
     return frozenset(word.strip() for word in words if word.isalpha())

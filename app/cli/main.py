@@ -216,7 +216,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             results[language] = (settings, sweep, paths_of)
             print(f"calibrated {language}: {settings}")
         path = calibration.write_calibration(
-            engine.paths.index_dir, results, engine.load().index.manifest
+            engine.paths.index_dir, results, engine.load().index.manifest, engine.main_language
         )
         # The engine notices the new calibration file and reloads, keeping the loaded model.
         print(f"wrote {path}\n")
@@ -296,10 +296,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from app.answer.engine import load_settings
-    from app.corpus.records import content_hash
+    from app.corpus.files import content_hash
     from app.index.store import load_index
     from app.maintain.review import render_table, review, to_json, write_eval
-    from app.reading.language import MAIN
     from app.serve.feedback import FEEDBACK_FILE, read_feedback
     from app.serve.querylog import QUESTIONS_FILE, read_log
 
@@ -322,7 +321,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     ):
         _err("kbqa: the corpus changed since the index was built: line numbers may be off")
     log_lines, votes = read_log(folder), read_feedback(folder)
-    languages = {MAIN} | {r.get("language") or MAIN for r in log_lines + votes}
+    main = index.language.code if index.language else ""
+    languages = {main} | {r.get("language") or main for r in log_lines + votes}
     thresholds = {
         code: load_settings(paths.index_dir, index.manifest, code).threshold
         for code in sorted(c for c in languages if isinstance(c, str))

@@ -16,47 +16,24 @@ them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from app.corpus.actions_file import parse_actions
 from app.corpus.conditions_file import parse_conditions
+from app.corpus.files import LANGUAGE_FILE, language_folders
+from app.corpus.language_file import parse_language
 from app.corpus.markdown import shown
+from app.corpus.records import Locale, Scope, Topic
+from app.corpus.side_files import parse_glossary, parse_out_of_scope, parse_scope
 from app.errors import CorpusIssue
 from app.reading.actions import Lexicon
 from app.reading.conditions import Conditions
-from app.reading.language import LANGUAGE_FILE, Language, parse_language
-
-FILES = ("language.md", "conditions.md", "actions.md", "glossary.md", "scope.md", "out-of-scope.md")
-
-
-@dataclass(frozen=True)
-class Locale:
-    language: Language
-    glossary: tuple[Any, ...]  # app.corpus.records.GlossaryEntry
-    scope: Any  # app.corpus.records.Scope
-    out_of_scope: tuple[Any, ...]  # app.corpus.records.Topic
-    conditions: Conditions
-    lexicon: Lexicon
-
-    @property
-    def code(self) -> str:
-        return self.language.code
-
-
-def language_folders(corpus_dir: Path) -> list[Path]:
-    """The corpus's language folders: every subfolder holding a ``language.md``."""
-    return sorted(p.parent for p in Path(corpus_dir).glob(f"*/{LANGUAGE_FILE}"))
 
 
 def load_locales(
-    corpus_dir: Path, conditions: Conditions, lexicon: Lexicon, topics: tuple[Any, ...]
+    corpus_dir: Path, conditions: Conditions, lexicon: Lexicon, topics: tuple[Topic, ...]
 ) -> tuple[tuple[Locale, ...], list[CorpusIssue]]:
     """Every language folder of ``corpus_dir``, checked against the main corpus."""
-    from app.corpus.parse import parse_glossary, parse_out_of_scope, parse_scope
-    from app.corpus.records import Scope
-
     locales, issues = [], []
     for folder in language_folders(corpus_dir):
         code = folder.name

@@ -1,7 +1,7 @@
 """The annotated corpus as records: passages, glossary, scope, out-of-scope topics.
 
 What the index stores and the engine answers from. The folder's files and how they are
-read and validated are ``app.corpus.parse``'s; answering never parses markdown.
+read and validated are ``app.corpus.load``'s; answering never parses markdown.
 
 A corpus folder holds ``source/*.txt`` (the guide as received), ``*.md`` passage files,
 the side files named below and ``README.md`` (documentation, never parsed); a second
@@ -10,30 +10,16 @@ language's annotations live in a folder of their own (``app.corpus.locales``).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from app.corpus.translation import Translation
 from app.reading.actions import Lexicon
 from app.reading.conditions import Conditions, Side
+from app.reading.language import Language
 
 VERDICTS = ("yes", "no", "depends", "info")
 ASKS = ("any", "action", "fact")
-GLOSSARY_FILE = "glossary.md"
-SCOPE_FILE = "scope.md"
-OUT_OF_SCOPE_FILE = "out-of-scope.md"
-CONDITIONS_FILE = "conditions.md"
-ACTIONS_FILE = "actions.md"
-SKIPPED_FILES = {
-    "README.md",
-    GLOSSARY_FILE,
-    SCOPE_FILE,
-    OUT_OF_SCOPE_FILE,
-    CONDITIONS_FILE,
-    ACTIONS_FILE,
-}
 
 
 @dataclass(frozen=True)
@@ -154,6 +140,23 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Locale:
+    """A second language of the corpus (its folder, ``ru/``): its words, the same conditions
+    and actions worded in it, and its side files."""
+
+    language: Language
+    glossary: tuple[GlossaryEntry, ...]
+    scope: Scope
+    out_of_scope: tuple[Topic, ...]
+    conditions: Conditions
+    lexicon: Lexicon
+
+    @property
+    def code(self) -> str:
+        return self.language.code
+
+
+@dataclass(frozen=True)
 class Corpus:
     passages: tuple[Passage, ...]
     glossary: tuple[GlossaryEntry, ...]
@@ -166,7 +169,9 @@ class Corpus:
     out_of_scope: tuple[Topic, ...] = ()
     conditions: Conditions = field(default_factory=Conditions)
     lexicon: Lexicon = field(default_factory=Lexicon)
-    locales: tuple[Any, ...] = ()  # app.corpus.locales.Locale: the other languages, by folder
+    locales: tuple[Locale, ...] = ()  # the other languages, by folder
+    # The main language (``language.md`` at the corpus root): how its questions are read.
+    language: Language | None = None
 
 
 @dataclass(frozen=True)
@@ -181,22 +186,3 @@ class Coverage:
     @property
     def ratio(self) -> float:
         return self.covered / self.sentences if self.sentences else 1.0
-
-
-def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every file whose bytes define the corpus (and so the index), in a stable order."""
-    from app.corpus.locales import language_folders
-
-    files = sorted(p for p in corpus_dir.glob("*.md") if p.name != "README.md")
-    for folder in language_folders(corpus_dir):
-        files += sorted(p for p in folder.glob("*.md") if p.name != "README.md")
-    files += sorted((corpus_dir / "source").glob("*.txt"))
-    return files
-
-
-def content_hash(corpus_dir: Path) -> str:
-    digest = hashlib.sha256()
-    for path in corpus_files(corpus_dir):
-        digest.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()

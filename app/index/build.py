@@ -30,48 +30,27 @@ import faiss
 import numpy as np
 
 from app import __version__
-from app.corpus.parse import load_corpus
+from app.corpus.load import load_corpus
 from app.corpus.records import Corpus
-from app.corpus.translation import in_language
 from app.errors import IndexProblem
-from app.index import readings as analyses
 from app.index.ann import build_dense
 from app.index.cache import EmbeddingCache, cache_dir_for
 from app.index.embed import Embedder, MultilingualEmbedder
-from app.index.lexical import Lexical, lexical_tokens, passage_words
 from app.index.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
 from app.index.onnx_export import EXPORTER_VERSION
 from app.index.reuse import stored_vectors
 from app.index.store import (
-    ACTIONS,
-    ANALYSES,
     CALIBRATION,
     CALIBRATION_SWEEP,
-    CONDITIONS,
     DENSE,
-    GLOSSARY,
     INDEX_FORMAT,
-    LEXICAL,
-    LEXICAL_TERMS,
-    LOCALE,
     MANIFEST,
-    OUT_OF_SCOPE,
     OUT_OF_SCOPE_DENSE,
-    PASSAGES,
-    SCOPE,
-    SPELLER,
-    VECTORS,
     file_sha256,
     load_index,
-    local_topics,
-    out_of_scope_texts,
     pipeline,
-    vector_texts,
 )
-from app.index.vectors import VectorRef, VectorRefs
-from app.index.vocabulary import speller_words
-from app.reading.language import Language
-from app.reading.text import compile_replacements
+from app.index.tables import View, views, write_tables
 
 
 @dataclass(frozen=True)
@@ -117,7 +96,6 @@ def build_index(
     if corpus.locales and multilingual is None:
         multilingual = MultilingualEmbedder()
     cache = EmbeddingCache(cache_dir_for(index_dir) if cache_dir is None else cache_dir, log)
-    embedded = cached = 0
     with _build_lock(index_dir), _writing(index_dir):
         if not force:
             current = _up_to_date(index_dir, corpus, embedder, multilingual)
@@ -130,51 +108,40 @@ def build_index(
                     seconds=time.perf_counter() - started,
                     manifest=current,
                 )
-        refs, texts = vector_texts(corpus.passages, corpus.glossary)
-        oos_texts = out_of_scope_texts(corpus.out_of_scope, corpus.glossary)
 
         @functools.cache
         def stored() -> dict[str, dict[str, np.ndarray]]:
             return stored_vectors(index_dir, embedder, multilingual)
 
-        encoded = cache.encode(
-            embedder, texts + oos_texts, progress=progress, stored=lambda: stored().get("", {})
-        )
-        embedded, cached, vectors = encoded.embedded, encoded.cached, encoded.vectors
-        _check_vectors(vectors, len(texts) + len(oos_texts), embedder.dim)
-        vectors, oos_vectors = vectors[: len(texts)], vectors[len(texts) :]
-        locales = []
-        for locale in corpus.locales:
-            assert multilingual is not None
-            passages = tuple(in_language(p, locale.code) for p in corpus.passages)
-            local_refs, local_texts = vector_texts(passages, locale.glossary)
-            topics = local_topics(locale.out_of_scope, corpus.out_of_scope)
-            local_oos = out_of_scope_texts(topics, locale.glossary)
-            local_encoded = cache.encode(
-                multilingual,
-                local_texts + local_oos,
+        embedded = cached = 0
+        encoded: list[tuple[View, Embedder, np.ndarray]] = []
+        for view in views(corpus):
+            model = embedder if view.main else multilingual
+            assert model is not None
+            code = view.prefix.rstrip("-")
+            texts = [*view.texts, *view.out_of_scope]
+            result = cache.encode(
+                model,
+                texts,
                 progress=progress,
-                label=locale.code,
-                stored=lambda code=locale.code: stored().get(code, {}),
+                label=code,
+                stored=lambda code=code: stored().get(code, {}),
             )
-            embedded += local_encoded.embedded
-            cached += local_encoded.cached
-            local = local_encoded.vectors
-            _check_vectors(local, len(local_texts) + len(local_oos), multilingual.dim)
-            locales.append(
-                (locale, local_refs, local[: len(local_texts)], local[len(local_texts) :])
-            )
+            _check_vectors(result.vectors, len(texts), model.dim)
+            embedded, cached = embedded + result.embedded, cached + result.cached
+            encoded.append((view, model, result.vectors))
 
         tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
         try:
             tmp.chmod(0o755)  # mkdtemp makes it private; an index is meant to be read by all
-            manifest = _write_index(tmp, corpus, refs, vectors, oos_vectors, embedder, now())
+            names = write_tables(tmp, corpus)
+            manifest = _manifest(tmp, corpus, encoded, names, now())
             # The export is cached with the embeddings: ``.kbqa-cache/onnx`` by default.
             exports = cache.root.parent if cache_dir is None else Path(cache_dir)
             manifest = _write_query_encoder(tmp, manifest, embedder, exports, index_dir)
-            if locales:
-                assert multilingual is not None
-                manifest = _write_locales(tmp, manifest, locales, corpus, multilingual)
+            for path in tmp.iterdir():
+                with path.open("rb") as handle:
+                    os.fsync(handle.fileno())
             for name in (CALIBRATION, CALIBRATION_SWEEP):
                 if (index_dir / name).is_file():
                     shutil.copy2(index_dir / name, tmp / name)
@@ -184,26 +151,73 @@ def build_index(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     seconds = time.perf_counter() - started
+    vectors = manifest["counts"]["vectors"]
     return BuildResult(
-        index_dir, True, len(corpus.passages), len(refs), seconds, manifest, embedded, cached
+        index_dir, True, len(corpus.passages), vectors, seconds, manifest, embedded, cached
     )
 
 
-def _write_derived(
-    folder: Path, prefix: str, passages, glossary, language: Language | None, conditions, lexicon
-) -> tuple[str, ...]:
-    """Write what a retriever would otherwise compute at each start: the BM25 postings, the
-    readings of the annotated questions and the speller's words. Returns the names."""
-    replacements = compile_replacements((g.term, g.meaning) for g in glossary)
-    documents = [lexical_tokens(passage_words(p), replacements, language) for p in passages]
-    lexical = Lexical.build(documents)
-    lexical.save(folder / f"{prefix}{LEXICAL}", folder / f"{prefix}{LEXICAL_TERMS}")
-    grammar = language.grammar if language is not None else None
-    readings = analyses.annotated(passages, conditions, lexicon, grammar)
-    _write_json(folder / f"{prefix}{ANALYSES}", analyses.to_json(readings))
-    words = speller_words(passages, glossary, conditions, lexicon, language)
-    _write_json(folder / f"{prefix}{SPELLER}", dict(words))
-    return tuple(f"{prefix}{name}" for name in (LEXICAL, LEXICAL_TERMS, ANALYSES, SPELLER))
+def _manifest(
+    folder: Path,
+    corpus: Corpus,
+    encoded: list[tuple[View, Embedder, np.ndarray]],
+    names: tuple[str, ...],
+    built_at: datetime,
+) -> dict[str, Any]:
+    """Write each language's FAISS files, then the manifest, last: a folder with a manifest
+    is a complete one. The main language's vectors may be an approximate index
+    (``app.index.ann``); a second language's, and every out-of-scope table, are exact."""
+    files = list(names)
+    languages: dict[str, Any] = {}
+    description: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for view, model, vectors in encoded:
+        rows = len(view.texts)
+        if view.main:
+            dense, description = build_dense(vectors[:rows])
+        else:
+            dense = faiss.IndexFlatIP(model.dim)
+            dense.add(vectors[:rows])
+        oos = faiss.IndexFlatIP(model.dim)
+        oos.add(vectors[rows:])
+        for name, table in ((DENSE, dense), (OUT_OF_SCOPE_DENSE, oos)):
+            faiss.write_index(table, str(folder / f"{view.prefix}{name}"))
+            files.append(f"{view.prefix}{name}")
+        record = {"name": model.name, "weights_sha256": model.weights_hash(), "dim": model.dim}
+        if view.main:
+            main_model = record
+            counts = {"vectors": rows, "out_of_scope": len(vectors) - rows}
+        else:
+            languages[view.prefix.rstrip("-")] = {
+                "model": record,
+                "vectors": rows,
+                "out_of_scope": len(vectors) - rows,
+            }
+    manifest: dict[str, Any] = {
+        "format": INDEX_FORMAT,
+        "kbqa_version": __version__,
+        "built_at": built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "corpus": {"hash": corpus.content_hash, "files": list(corpus.files)},
+        "pipeline": pipeline(),
+        "model": main_model,
+        "faiss": description,
+        "counts": {
+            "passages": len(corpus.passages),
+            "vectors": counts["vectors"],
+            "sections": len(corpus.sections),
+            "glossary": len(corpus.glossary),
+            "out_of_scope": counts["out_of_scope"],
+        },
+        "files": {name: _file_record(folder / name) for name in sorted(files)},
+    }
+    if languages:
+        manifest["languages"] = languages
+    _write_json(folder / MANIFEST, manifest)
+    return manifest
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _up_to_date(
@@ -238,73 +252,6 @@ def _check_vectors(vectors: np.ndarray, rows: int, dim: int) -> None:
         raise IndexProblem("the embedder returned vectors with NaN or infinite values")
 
 
-def _write_index(
-    folder: Path,
-    corpus: Corpus,
-    refs: list[VectorRef],
-    vectors: np.ndarray,
-    oos_vectors: np.ndarray,
-    embedder: Embedder,
-    built_at: datetime,
-) -> dict[str, Any]:
-    dense, description = build_dense(vectors)
-    faiss.write_index(dense, str(folder / DENSE))
-    oos_dense = faiss.IndexFlatIP(embedder.dim)
-    oos_dense.add(oos_vectors)
-    faiss.write_index(oos_dense, str(folder / OUT_OF_SCOPE_DENSE))
-    _write_json(folder / OUT_OF_SCOPE, [t.to_dict() for t in corpus.out_of_scope])
-    _write_json(folder / PASSAGES, [p.to_dict() for p in corpus.passages])
-    VectorRefs.of(refs).save(folder / VECTORS)
-    _write_json(folder / GLOSSARY, [g.to_dict() for g in corpus.glossary])
-    _write_json(folder / SCOPE, corpus.scope.to_dict())
-    _write_json(folder / CONDITIONS, corpus.conditions.to_dict())
-    _write_json(folder / ACTIONS, corpus.lexicon.to_dict())
-    derived = _write_derived(
-        folder, "", corpus.passages, corpus.glossary, None, corpus.conditions, corpus.lexicon
-    )
-    manifest = {
-        "format": INDEX_FORMAT,
-        "kbqa_version": __version__,
-        "built_at": built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "corpus": {"hash": corpus.content_hash, "files": list(corpus.files)},
-        "pipeline": pipeline(),
-        "model": {
-            "name": embedder.name,
-            "weights_sha256": embedder.weights_hash(),
-            "dim": embedder.dim,
-        },
-        "faiss": description,
-        "counts": {
-            "passages": len(corpus.passages),
-            "vectors": len(refs),
-            "sections": len(corpus.sections),
-            "glossary": len(corpus.glossary),
-            "out_of_scope": len(oos_vectors),
-        },
-        "files": {
-            name: {"bytes": (folder / name).stat().st_size, "sha256": file_sha256(folder / name)}
-            for name in (
-                DENSE,
-                PASSAGES,
-                VECTORS,
-                GLOSSARY,
-                SCOPE,
-                OUT_OF_SCOPE,
-                OUT_OF_SCOPE_DENSE,
-                CONDITIONS,
-                ACTIONS,
-                *derived,
-            )
-        },
-    }
-    # The manifest goes last: a folder with a manifest is a complete one.
-    _write_json(folder / MANIFEST, manifest)
-    for path in folder.iterdir():
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
-    return manifest
-
-
 def _write_query_encoder(
     folder: Path, manifest: dict, model: Embedder, cache: Path, previous: Path
 ) -> dict:
@@ -318,10 +265,7 @@ def _write_query_encoder(
     source, record = _previous_export(previous, model) or files(cache)
     for name in (ONNX_FILE, TOKENIZER_FILE):
         shutil.copyfile(source / name, folder / name)
-        manifest["files"][name] = {
-            "bytes": (folder / name).stat().st_size,
-            "sha256": file_sha256(folder / name),
-        }
+        manifest["files"][name] = _file_record(folder / name)
     manifest["query_encoder"] = record
     _write_json(folder / MANIFEST, manifest)
     return manifest
@@ -342,69 +286,6 @@ def _previous_export(index_dir: Path, model: Embedder) -> tuple[Path, dict] | No
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return (index_dir, dict(record)) if same and intact else None
-
-
-def _write_locales(folder: Path, manifest: dict, locales, corpus: Corpus, model: Embedder) -> dict:
-    """Each language's vectors and words beside the main index, listed in the manifest
-    (which is written again, last)."""
-    languages = {}
-    for locale, refs, vectors, oos_vectors in locales:
-        code = locale.code
-        dense = faiss.IndexFlatIP(model.dim)
-        dense.add(vectors)
-        faiss.write_index(dense, str(folder / f"{code}-{DENSE}"))
-        oos = faiss.IndexFlatIP(model.dim)
-        oos.add(oos_vectors)
-        faiss.write_index(oos, str(folder / f"{code}-{OUT_OF_SCOPE_DENSE}"))
-        VectorRefs.of(refs).save(folder / f"{code}-{VECTORS}")
-        language = locale.language
-        passages = tuple(in_language(p, code) for p in corpus.passages)
-        derived = _write_derived(
-            folder,
-            f"{code}-",
-            passages,
-            locale.glossary,
-            language,
-            locale.conditions,
-            locale.lexicon,
-        )
-        _write_json(
-            folder / f"{code}-{LOCALE}",
-            {
-                "language": {
-                    "code": language.code,
-                    "name": language.name,
-                    "letters": language.letters,
-                    "stemmer": language.stemmer,
-                    "grammar": {k: list(v) for k, v in language.grammar.__dict__.items()},
-                    "labels": [list(pair) for pair in language.labels],
-                },
-                "glossary": [g.to_dict() for g in locale.glossary],
-                "scope": locale.scope.to_dict(),
-                "out_of_scope": [
-                    t.to_dict() for t in local_topics(locale.out_of_scope, corpus.out_of_scope)
-                ],
-                "conditions": locale.conditions.to_dict(),
-                "actions": locale.lexicon.to_dict(),
-            },
-        )
-        languages[code] = {
-            "model": {"name": model.name, "weights_sha256": model.weights_hash(), "dim": model.dim},
-            "vectors": len(refs),
-            "out_of_scope": len(oos_vectors),
-        }
-        for name in (DENSE, OUT_OF_SCOPE_DENSE, VECTORS, LOCALE, *derived):
-            path = folder / (name if name.startswith(f"{code}-") else f"{code}-{name}")
-            manifest["files"][path.name] = {
-                "bytes": path.stat().st_size,
-                "sha256": file_sha256(path),
-            }
-    manifest["languages"] = languages
-    _write_json(folder / MANIFEST, manifest)
-    for path in folder.iterdir():
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
-    return manifest
 
 
 def _write_json(path: Path, data: Any) -> None:

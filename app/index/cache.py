@@ -34,6 +34,7 @@ import numpy as np
 
 from app.errors import IndexProblem
 from app.index.embed import Embedder
+from app.index.store import text_hashes
 
 CACHE_DIR = ".kbqa-cache"
 EMBEDDINGS = "embeddings"
@@ -75,18 +76,19 @@ class EmbeddingCache:
     ) -> Encoded:
         """Vectors for ``texts``: from the cache where it has them, else from ``stored``
         (called only when the cache lacks a text: the vectors of the index being replaced,
-        by text; a fresh clone's cache is empty, but its committed index holds them), and
-        from ``embedder`` (one call, each missing text once) for the rest; what was not in
-        the cache is then stored in it. ``label`` names the texts in the log line (a
-        language code)."""
+        by the text's hash, ``app.index.store.text_hashes``; a fresh clone's cache is
+        empty, but its committed index holds them), and from ``embedder`` (one call, each
+        missing text once) for the rest; what was not in the cache is then stored in it.
+        ``label`` names the texts in the log line (a language code)."""
         weights = embedder.weights_hash()
         folder = self.root / _model_key(embedder.name, weights)
         keys = [text_key(embedder.name, weights, t) for t in texts]
         known, chunks = self._read(folder, embedder.name, weights, embedder.dim)
         absent = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in known))
         previous = stored() if absent and stored is not None else {}
-        reused = [t for t in absent if t in previous]
-        missing = [t for t in absent if t not in previous]
+        hashes = dict(zip(absent, text_hashes(absent), strict=True)) if previous else {}
+        reused = [t for t in absent if hashes.get(t) in previous]
+        missing = [t for t in absent if hashes.get(t) not in previous]
         fresh: dict[str, np.ndarray] = {}
         if absent:
             what = " ".join(filter(None, (label, "text" if len(missing) == 1 else "texts")))
@@ -97,7 +99,7 @@ class EmbeddingCache:
             vectors = embedder.encode(missing, progress=progress) if missing else None
             if vectors is not None:
                 _check(vectors, len(missing), embedder.dim)
-            taken = np.stack([previous[t] for t in reused]) if reused else None
+            taken = np.stack([previous[hashes[t]] for t in reused]) if reused else None
             rows = [r for r in (taken, vectors) if r is not None]
             vectors = np.concatenate(rows).astype(np.float32, copy=False)
             fresh_keys = [text_key(embedder.name, weights, t) for t in (*reused, *missing)]

@@ -81,9 +81,10 @@ class CalibrationRecord(BaseModel):
     languages: dict[str, LanguageRecord] = Field(default_factory=dict)
     sweep: tuple[dict[str, Any], ...] = ()  # as in LanguageRecord: older files only
 
-    def settings_for(self, language: str, main: str) -> Settings:
-        """A second language's own settings, or the main language's when it has none."""
-        if language != main and language in self.languages:
+    def settings_for(self, language: str | None) -> Settings:
+        """A second language's own settings, or the main language's (``language`` None,
+        the main language's code, or one without settings of its own)."""
+        if language is not None and language in self.languages:
             return self.languages[language].settings.settings()
         return self.settings.settings()
 

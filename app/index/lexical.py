@@ -30,7 +30,7 @@ import numpy as np
 from app.corpus.records import Passage
 from app.index.npzfile import read_npz, write_npz
 from app.reading.language import Language
-from app.reading.text import tokens, tokens_in
+from app.reading.stemmers import tokens
 
 K1 = 1.2
 B = 0.75
@@ -46,12 +46,9 @@ def passage_words(passage: Passage) -> str:
     return " ".join([passage.text, passage.rule, *(q.text for q in passage.questions)])
 
 
-def lexical_tokens(text: str, replacements, language: Language | None = None) -> list[str]:
-    """Lexical tokens in an index's language (``language`` None: the main one)."""
-    if language is None:
-        return tokens(text, replacements)
-    stopwords = frozenset(language.grammar.stopwords)
-    return tokens_in(text, replacements, language.stemmer, stopwords)
+def lexical_tokens(text: str, replacements, language: Language) -> list[str]:
+    """Lexical tokens in an index's language (``app.reading.stemmers``)."""
+    return tokens(text, language, replacements)
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,36 +18,30 @@ from typing import Any
 from app.corpus.records import Passage
 from app.reading.actions import Lexicon
 from app.reading.conditions import Conditions
-from app.reading.grammar import analyze_in
-from app.reading.language import Grammar
-from app.reading.question import Analysis, analyze
+from app.reading.language import Language
+from app.reading.question import Analysis, read
 from app.reading.situation import Situation, read_situation
 
 
 def read_question(
-    text: str, conditions: Conditions, lexicon: Lexicon, grammar: Grammar | None = None
+    text: str, language: Language, conditions: Conditions, lexicon: Lexicon
 ) -> tuple[Analysis, Situation]:
-    """How a question asks, with the situations it states folded in; ``grammar`` is a
-    second language's (None: the main language)."""
+    """How a question asks in ``language``, with the situations it states folded in."""
     situation = read_situation(text, conditions)
-    analysis = analyze(text, lexicon) if grammar is None else analyze_in(text, lexicon, grammar)
-    return replace(analysis, states=situation.states), situation
+    return replace(read(text, language, lexicon), states=situation.states), situation
 
 
 def annotated(
-    passages: Iterable[Passage],
-    conditions: Conditions,
-    lexicon: Lexicon,
-    grammar: Grammar | None = None,
+    passages: Iterable[Passage], language: Language, conditions: Conditions, lexicon: Lexicon
 ) -> dict[str, tuple[Analysis, ...]]:
     """Each passage's annotated questions read, by passage id (a question asked in the same
     words by several passages is read once: a reading depends on the words alone)."""
-    read: dict[str, Analysis] = {}
+    readings: dict[str, Analysis] = {}
 
     def reading(text: str) -> Analysis:
-        if text not in read:
-            read[text] = read_question(text, conditions, lexicon, grammar)[0]
-        return read[text]
+        if text not in readings:
+            readings[text] = read_question(text, language, conditions, lexicon)[0]
+        return readings[text]
 
     return {p.id: tuple(reading(q.text) for q in p.questions) for p in passages}
 

@@ -38,7 +38,8 @@ from typing import Any
 
 import faiss
 
-from app.corpus.records import GlossaryEntry, Passage, Scope, Topic, content_hash
+from app.corpus.files import content_hash
+from app.corpus.records import GlossaryEntry, Passage, Scope, Topic
 from app.corpus.translation import in_language
 from app.errors import IndexProblem
 from app.index import readings as analyses
@@ -48,9 +49,10 @@ from app.index.lexical import Lexical
 from app.index.vectors import VectorRef, VectorRefs
 from app.reading.actions import Lexicon
 from app.reading.conditions import Conditions
-from app.reading.language import Grammar, Language
+from app.reading.language import Language
 from app.reading.question import Analysis
 from app.reading.text import canonicalize, compile_replacements, split_sentences
+from app.records import from_json
 
 INDEX_FORMAT = 2  # 2: vector references as columns (vectors.npz)
 MANIFEST = "manifest.json"
@@ -68,6 +70,8 @@ CALIBRATION = "calibration.json"
 CALIBRATION_SWEEP = "calibration-sweep.json"
 DENSE = "dense.faiss"
 LOCALE = "locale.json"  # a language's words: "ru-locale.json"
+LANGUAGE = "language.json"  # how questions in a language are read: "ru-language.json"
+TEXTS = "texts.json"  # a hash of the text each vector embeds (a later build reuses them)
 LEXICAL = "lexical.npz"
 LEXICAL_TERMS = "lexical-terms.json"
 ANALYSES = "analyses.json"
@@ -93,7 +97,7 @@ REQUIRED = (
 # at answer time leaves it, and the committed index, as they are. tests/test_pipeline.py
 # rebuilds the fixture index and the repository corpus's stored tables and fails when they
 # change while this stays.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,9 +114,11 @@ class Index:
     out_of_scope_names: tuple[tuple[str, str], ...] = ()  # (topic id, name)
     conditions: Conditions = field(default_factory=Conditions)
     lexicon: Lexicon = field(default_factory=Lexicon)
-    # A second language's view (passages with its annotations, its own vectors, words and
-    # wording): ``language`` is set on it; the main index lists them in ``locales``.
+    # The language its questions are read in (set on every index read from a folder); a
+    # second language's view (passages with its annotations, its own vectors, words and
+    # wording) is ``main=False``, and the main index lists them in ``locales``.
     language: Language | None = None
+    main: bool = True
     locales: tuple[Index, ...] = ()
     # Made at build (None in an index made otherwise: the retriever makes them then).
     lexical: Lexical | None = None
@@ -149,6 +155,11 @@ def vector_texts(corpus_passages: tuple[Passage, ...], glossary: tuple[GlossaryE
 def out_of_scope_texts(topics: tuple[Topic, ...], glossary: tuple[GlossaryEntry, ...]):
     replacements = compile_replacements((g.term, g.meaning) for g in glossary)
     return [canonicalize(q, replacements) for t in topics for q in t.questions]
+
+
+def text_hashes(texts: list[str]) -> list[str]:
+    """A short sha256 of each embedded text: what ``TEXTS`` records, row by row."""
+    return [hashlib.sha256(text.encode()).hexdigest()[:16] for text in texts]
 
 
 def pipeline() -> dict[str, Any]:
@@ -263,6 +274,9 @@ def _read_index(index_dir: Path) -> Index:
             Lexicon.from_dict(read_json(index_dir / ACTIONS)) if ACTIONS in files else Lexicon()
         )
         lexical, readings, vocabulary = _read_derived(index_dir, "", files)
+        if LANGUAGE not in files:
+            raise ValueError(f"no {LANGUAGE}: it was built by an older kbqa")
+        language = from_json(Language, read_json(index_dir / LANGUAGE))
     except (TypeError, KeyError, ValueError) as err:
         raise IndexProblem(
             f"{index_dir} holds records kbqa cannot read ({err}); run `{BUILD_HINT} --force`"
@@ -301,6 +315,7 @@ def _read_index(index_dir: Path) -> Index:
         names,
         conditions,
         lexicon,
+        language=language,
         locales=locales,
         lexical=lexical,
         analyses=readings,
@@ -312,14 +327,7 @@ def _read_locale(index_dir: Path, code: str, record: dict, manifest: dict, passa
     """A language's view of the index: its passages' annotations, vectors and words."""
     try:
         data = read_json(index_dir / f"{code}-{LOCALE}")
-        language = Language(
-            data["language"]["code"],
-            data["language"]["name"],
-            data["language"]["letters"],
-            data["language"]["stemmer"],
-            Grammar(**{k: tuple(v) for k, v in data["language"]["grammar"].items()}),
-            tuple(tuple(pair) for pair in data["language"]["labels"]),
-        )
+        language = from_json(Language, read_json(index_dir / f"{code}-{LANGUAGE}"))
         topics = tuple(
             Topic(r["id"], tuple(r["questions"]), tuple(r.get("names", ())))
             for r in data["out_of_scope"]
@@ -339,6 +347,7 @@ def _read_locale(index_dir: Path, code: str, record: dict, manifest: dict, passa
             Conditions.from_dict(data["conditions"]),
             Lexicon.from_dict(data["actions"]),
             language=language,
+            main=False,
         )
         lexical, readings, vocabulary = _read_derived(index_dir, f"{code}-", manifest["files"])
         local = dataclasses.replace(

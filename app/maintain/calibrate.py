@@ -21,7 +21,6 @@ from app.answer.retrieve import Settings
 from app.index.store import CALIBRATION, CALIBRATION_SWEEP
 from app.maintain.evalset import Item
 from app.maintain.evaluate import Outcome, core_metrics, rank_of, run
-from app.reading.language import MAIN
 
 ALPHAS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0)
 THRESHOLDS = tuple(step / 100 for step in range(20, 71))
@@ -31,7 +30,7 @@ MIN_OOS_REFUSALS = 0.95
 
 
 def calibrate(
-    engine: Engine, items: list[Item], language: str = MAIN
+    engine: Engine, items: list[Item], language: str | None = None
 ) -> tuple[Settings, list[dict[str, Any]]]:
     """Sweep fusion weight, refusal threshold and out-of-scope margin on ``items``.
 
@@ -44,7 +43,7 @@ def calibrate(
     time. A second ``language`` is calibrated apart, on its own questions: its scores come
     from another model and mean other things.
     """
-    retriever = engine.retriever_for(language)
+    retriever = engine.retriever_for(language or engine.main_language)
     base = retriever.settings
     cache = {item.q: engine.prepare(item.q) for item in items}
     # The nearest out-of-scope question does not depend on the fusion weight: find it once.
@@ -63,7 +62,8 @@ def calibrate(
                 item.q, settings=open_settings, query=cache[item.q]
             )
             polarity = cache[item.q].analysis.polarity
-            outcome = Outcome(item, answer, rank_of(ranking, item.passages), None, polarity)
+            main = answer.language == engine.main_language
+            outcome = Outcome(item, answer, rank_of(ranking, item.passages), None, polarity, main)
             rows.append((outcome, ranking[0], nearest[item.q]))
         for margin in OUT_OF_SCOPE_MARGINS:
             for threshold in THRESHOLDS:
@@ -149,17 +149,18 @@ def _bands(outcomes: list[Outcome], settings: Settings) -> tuple[float, float]:
 def set_language(engine: Engine, items: list[Item]) -> str:
     """The language most of a question set is written in."""
     counts = Counter(engine.language_of(item.q) for item in items)
-    return counts.most_common(1)[0][0] if counts else MAIN
+    return counts.most_common(1)[0][0] if counts else engine.main_language
 
 
 Calibrated = tuple[Settings, list[dict[str, Any]], list[Path]]
 
 
 def write_calibration(
-    index_dir: Path, results: dict[str, Calibrated], manifest: dict[str, Any]
+    index_dir: Path, results: dict[str, Calibrated], manifest: dict[str, Any], main: str
 ) -> Path:
     """Two files. ``calibration.json``: the main language's settings at the top, each other
-    language's under ``languages``, each with the sets it was fitted on. Beside it,
+    language's under ``languages`` (``main`` is the main language's code), each with the
+    sets it was fitted on. Beside it,
     ``calibration-sweep.json``: every setting tried and how it scored, by language."""
     path = Path(index_dir) / CALIBRATION
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -173,13 +174,13 @@ def write_calibration(
             for row in result[1]
         ]
 
-    main = entry(*results[MAIN]) if MAIN in results else entry(Settings(), [], [])
+    top = entry(*results[main]) if main in results else entry(Settings(), [], [])
     record = {
-        "settings": main["settings"],
+        "settings": top["settings"],
         "calibrated_at": stamp,
         "corpus_hash": manifest["corpus"]["hash"],
-        "question_sets": main["question_sets"],
-        "languages": {code: entry(*r) for code, r in results.items() if code != MAIN},
+        "question_sets": top["question_sets"],
+        "languages": {code: entry(*r) for code, r in results.items() if code != main},
     }
     sweeps = {"calibrated_at": stamp, "sweeps": {code: rows(r) for code, r in results.items()}}
     # The sweep first: calibration.json, what answering reads, is replaced last.

@@ -27,7 +27,6 @@ from app.answer.retrieve import Hit, Query, Settings
 from app.corpus.records import Passage
 from app.index.store import Index
 from app.maintain.evalset import Item, load_items, load_sets
-from app.reading.language import MAIN
 from app.reading.text import mentions_amount
 
 __all__ = ["Item", "Outcome", "load_items", "load_sets", "metrics", "report", "run"]
@@ -62,6 +61,7 @@ class Outcome:
     rank: int | None  # 1-based rank of the first expected passage in the ranking
     baseline: str | None = None  # the nearest annotated question's verdict; None: not measured
     polarity: int | None = None  # the question's direction as the engine read it (+1: do it)
+    main: bool = True  # answered in the corpus's main language (the facts' language)
 
     @property
     def hit1(self) -> bool:
@@ -100,9 +100,7 @@ class Outcome:
 
     @property
     def fact_ok(self) -> bool:
-        return self.item.fact is None or _mentions(
-            self.answer.headline, self.item.fact, self.answer.language
-        )
+        return self.item.fact is None or _mentions(self.answer.headline, self.item.fact, self.main)
 
     @property
     def ok(self) -> bool:
@@ -174,7 +172,8 @@ def run(
             else nearest[answer.language].verdict(query)
         )
         rank = rank_of(ranking, item.passages)
-        outcomes.append(Outcome(item, answer, rank, baseline, query.analysis.polarity))
+        main = answer.language == engine.main_language
+        outcomes.append(Outcome(item, answer, rank, baseline, query.analysis.polarity, main))
     return outcomes
 
 
@@ -258,12 +257,13 @@ def by_kind(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
     }
 
 
-def _mentions(headline: str, fact: str, language: str = MAIN) -> bool:
-    """Whether the headline names the fact ("15 days"); in another language, its number."""
+def _mentions(headline: str, fact: str, main: bool = True) -> bool:
+    """Whether the headline names the fact ("15 days"); in another language than the main
+    one (the facts'), its number."""
     match = re.match(r"(\d+(?:\.\d+)?)\s*(%|\w+)", fact.strip())
     if not match:
         return fact.lower() in headline.lower()
-    if language != MAIN:
+    if not main:
         return bool(re.search(rf"(?<![\d.,]){re.escape(match[1])}(?![\d]|[.,]\d)", headline))
     return mentions_amount(headline, *match.groups())
 
@@ -278,9 +278,9 @@ def columns(by_set: dict[str, list[Outcome]]) -> dict[str, list[Outcome]]:
     for name, outcomes in by_set.items():
         split = "held-out" if name.startswith("heldout") else "tuning"
         # Nor are languages: a set's language is the one most of its questions are in.
-        language = Counter(o.answer.language for o in outcomes).most_common(1)
-        if language and language[0][0] != MAIN:
-            split = f"{split} {language[0][0]}"
+        language = Counter((o.answer.language, o.main) for o in outcomes).most_common(1)
+        if language and not language[0][0][1]:
+            split = f"{split} {language[0][0][0]}"
         splits.setdefault(split, []).extend(outcomes)
     pooled = {f"{split} (all)": rows for split, rows in splits.items()}
     return {**by_set, **pooled} if len(by_set) > len(splits) > 0 else dict(by_set)

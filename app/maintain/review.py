@@ -30,7 +30,6 @@ import yaml
 from app.answer.retrieve import Settings
 from app.errors import KbqaError
 from app.index.store import Index
-from app.reading.language import MAIN
 from app.reading.text import normalize_ws
 
 # Reason keys in the order they are listed, with the words the table prints.
@@ -147,12 +146,13 @@ def review(
     language code (``{"en": 0.45, "ru": 0.5}``; a missing code takes the main language's).
     ``corpus_label`` is the folder shown before each passage's ``file.md:LINE``.
     """
+    main = index.language.code if index.language else ""
     records = [r for r in log if _usable(r)]
     by_id = {r["id"]: r for r in records if isinstance(r.get("id"), str)}
     # One occurrence per log line (keyed by its position), plus one per vote that matches none.
     found: dict[int, tuple[dict, set[str], list[str]]] = {}
     for n, record in enumerate(records):
-        reasons = _reasons(record, low_band, tie, near, _threshold(threshold, record))
+        reasons = _reasons(record, low_band, tie, near, _threshold(threshold, record, main))
         found[n] = (record, reasons, [])
     position = {id(r): n for n, r in enumerate(records)}
     by_text: dict[str, list[dict]] = {}
@@ -192,7 +192,7 @@ def review(
         for _, reasons, _ in occurrences:
             for reason in reasons:
                 counts[reason] += 1
-        items = _merge(occurrences, passage_id, passage.verdict if passage else None)
+        items = _merge(occurrences, passage_id, passage.verdict if passage else None, main)
         groups.append(
             Group(
                 passage=passage_id,
@@ -241,11 +241,11 @@ def _reasons(record: dict, low_band: str, tie: float, near: float, threshold: fl
     return reasons
 
 
-def _threshold(threshold: float | Mapping[str, float], record: dict) -> float:
+def _threshold(threshold: float | Mapping[str, float], record: dict, main: str) -> float:
     if not isinstance(threshold, Mapping):
         return float(threshold)
-    language = _language(record)
-    return float(threshold.get(language, threshold.get(MAIN, Settings().threshold)))
+    language = _language(record, main)
+    return float(threshold.get(language, threshold.get(main, Settings().threshold)))
 
 
 def _quotes(record: dict) -> list[tuple[str, float | None]]:
@@ -291,16 +291,22 @@ def suggested_line(question: str, confirm: str, passage_verdict: str | None) -> 
     return f"  - `{confirm}` {text}"
 
 
-def field_for(language: str) -> str:
-    return "questions:" if language == MAIN else f"{language}-questions:"
+def field_for(language: str, main: str) -> str:
+    """The annotation a question in ``language`` goes under: the main language's
+    ``questions:``, another's ``ru-questions:``."""
+    return "questions:" if language == main else f"{language}-questions:"
 
 
-def _merge(occurrences, passage_id: str | None, passage_verdict: str | None) -> list[Item]:
+def _merge(
+    occurrences, passage_id: str | None, passage_verdict: str | None, main: str
+) -> list[Item]:
     """Identical questions (case and spacing aside) as one item; the newest speaks for all."""
     merged: dict[tuple[str, str], list[tuple[dict, set[str], list[str]]]] = {}
     for occurrence in occurrences:
         record = occurrence[0]
-        merged.setdefault((_language(record), _key(record["question"])), []).append(occurrence)
+        merged.setdefault((_language(record, main), _key(record["question"])), []).append(
+            occurrence
+        )
     items = []
     for (language, _), same in merged.items():
         same.sort(key=lambda o: _when(o[0].get("time")), reverse=True)
@@ -322,7 +328,7 @@ def _merge(occurrences, passage_id: str | None, passage_verdict: str | None) -> 
                 line=suggested_line(newest["question"], confirm, passage_verdict)
                 if passage_id
                 else None,
-                field=field_for(language),
+                field=field_for(language, main),
                 log_ids=tuple(o[0]["id"] for o in same if o[0].get("id")),
                 comments=tuple(dict.fromkeys(c for o in same for c in o[2])),
             )
@@ -354,9 +360,9 @@ def _nearest(records: list[dict], time: Any) -> dict | None:
     return next((r for r in ordered if _when(r.get("time")) <= when), ordered[0])
 
 
-def _language(record: dict) -> str:
+def _language(record: dict, main: str) -> str:
     language = record.get("language")
-    return language if isinstance(language, str) and language else MAIN
+    return language if isinstance(language, str) and language else main
 
 
 def _key(question: str) -> str:

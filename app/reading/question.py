@@ -1,9 +1,9 @@
-"""What a buyer's question asks, read deterministically: its form and its polarity.
+"""What a buyer's question asks, read deterministically with its language's words.
 
 The corpus's verdicts answer "should I do the risky thing?" (close or cancel the dispute,
 confirm receipt, accept an offer). A question can ask the opposite ("should I keep it
 open?"), negate it ("should I not close?") or judge it ("is it a scam to…?", "will I lose
-my money if I close?"). ``analyze`` reduces that to a sign:
+my money if I close?"). ``read`` reduces that to a sign:
 
 - ``polarity = +1``: the question asks about doing the risky thing (or calls it safe);
 - ``polarity = -1``: it asks about the opposite, or calls the risky thing bad;
@@ -12,121 +12,45 @@ my money if I close?"). ``analyze`` reduces that to a sign:
 ``form`` says how to answer: ``yesno`` questions get yes/no/depends, ``open`` questions
 ("how", "what", "when"…) get ``info``, and ``short`` keyword queries take the verdict of the
 annotated question they match.
+
+One procedure reads every language; what differs between languages is data
+(``app.reading.language``: the rules of its ``language.md``, and its actions):
+
+1. The question is folded (its ``folds``, its ``contractions``: "can't" reads "can n't"),
+   lower-cased, and its asking sentence found: the last with a question mark, else the last.
+2. Its **form**: the earliest question word of the sentence where its rule lets it count
+   (``open`` or ``yesno``, at a clause start, near one, at the sentence's start or end, or
+   anywhere; clauses start at punctuation, after a ``clause-break`` word and at an ``asks``
+   phrase). None: a sentence ending in "?" asks what the language's ``bare question`` says,
+   anything else is a keyword query.
+3. The **action** it asks about: the first action (``does``/``undoes`` of the actions) from
+   where it starts asking, else one before that in the same clause, else (when the clause
+   asks nothing of its own: no ``own-verb``, few words) the one asked of the buyer earlier
+   (after a ``context`` word). An action right after an ``others`` word is someone else's
+   ("the seller closed it"), unless ``asked-of-me`` words ask it of the buyer.
+4. **Polarity**: the action's sign, turned by a ``negation`` right before it and by a
+   judgement word (the actions' ``bad``); a ``refusal`` ("can the seller just refuse?")
+   without an action asks the other way round.
+5. ``choice`` (a choice word between an action and its opposite), ``asks_amount``,
+   ``asks_to_act`` and ``permission`` from their rows.
+
+Everything fails towards caution: a question whose action no list knows has no polarity,
+and the composer's guards then treat it as unread (see ``app.answer.compose``).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
-from app.reading.actions import Lexicon, compiled
+from app.reading.actions import Lexicon, Patterns, compiled
+from app.reading.language import Grammar, Language
+from app.reading.text import asking_sentence, plain
 
-_WH = (
-    "what",
-    "whats",
-    "wat",
-    "how",
-    "hows",
-    "when",
-    "where",
-    "why",
-    "which",
-    "who",
-    "whom",
-    "whose",
-)
-_AUX = (
-    "should",
-    "shall",
-    "can",
-    "could",
-    "do",
-    "does",
-    "did",
-    "is",
-    "are",
-    "was",
-    "were",
-    "am",
-    "will",
-    "would",
-    "must",
-    "may",
-    "might",
-    "have",
-    "has",
-    "had",
-    "need",
-    "ought",
-    "shouldnt",
-    "cant",
-    "dont",
-    "doesnt",
-    "isnt",
-    "arent",
-    "wont",
-    "wouldnt",
-    "couldnt",
-)
-# "should I …", "is it …", "do I have to …": an auxiliary followed by a subject.
-_SUBJECT = ("i", "it", "we", "you", "this", "that", "there", "the", "my", "he", "she", "they")
-
-# Asked about the seller, refusing is the opposite of having to: "can he just refuse?"
-_SELLER_REFUSES = re.compile(
-    r"\b(?:he|she|they|seller|store|shop)\s+(?:just |simply |really |even )?(?:refuse|reject"
-    r"|deny|decline|ignore|say no|keep the money)"
-)
-# An action done by someone else, or undergone ("the seller rejected it", "it was closed").
-_NOT_BUYER = re.compile(
-    r"\b(?:seller|sellers|he|she|they|store|shop|vendor|aliexpress|admin|administration|dispute"
-    r"|order|parcel|package|case|claim|it|was|is|been|got|gets|be|were|are|being)\s+(?:\w+\s+)?$"
-)
-_ASKING = re.compile(
-    r"\b(?:should|shall|can|could|do|does|is|are|will|would|must|may|am)\s+(?:i|we|it|this|that"
-    r"|aliexpress|the seller|seller|he|she|they|you)\b"
-    r"|\b(?:what|wat|how|when|where|why|which)\s+(?:should|can|do|does|is|are|will|would|to|long"
-    r"|many|much|happens)\b"
-)
-# Verbs that make a clause a question of its own ("can aliexpress help me prove it?"), so it
-# must not borrow an action from the context before it.
-_OWN_VERB = re.compile(
-    r"\b(?:help|prove|appeal|get|ask|open|report|complain|contact|return|send|pay|track|check"
-    r"|file|win|receive|happen|happens|mean|work|find|see|know|reopen|do about|step in"
-    r"|decide|get involved|back me up|protect|cover|covered)\b"
-)
-_NEGATION = re.compile(r"\b(?:not|never|n't|nt)\s+(?:(?:to|just|yet|really|even)\s+)?$")
-_AMOUNT = re.compile(
-    r"\bhow (?:long|many|much|soon|late)\b|\bdeadlines?\b|\btime ?(?:limit|frame|window)\b"
-    r"|\b(?:until|by) when\b|\bwhat percent|\bhow many days\b|\bwindow\b"
-)
-# "The seller says close it", "he wants me to cancel": an action asked of the buyer.
-_REQUESTED = re.compile(
-    r"\b(?:says?|said|tells? me(?: to)?|told me(?: to)?|wants? me to|asks? me to|asked me to"
-    r"|suggests?|suggested|offers? to let me)\s+$"
-)
-# A should-I tag after the story: "…, ok?", "… is that fine?", "alright?"
-_TAG = re.compile(
-    r"(?:^|[,;:.!-]|\s)\s*(?:(?:is|would) (?:that|it|this) (?:be )?)?(?:ok|okay|alright|all right"
-    r"|fine|safe|good idea|a good idea|smart|wise)\s*\?+\s*$"
-)
-# The buyer asks whether to do something: "should I …", "can we …", "is it ok to …".
-_ASKS_TO_ACT = re.compile(
-    r"\b(?:should|shall|can|could|may|must|do|would) (?:n't )?(?:i|we)\b"
-    r"(?! (?:still |also |even |really |ever )?(?:get|receive|have|lose|win))"
-    r"|\b(?:ok|okay|alright|all right|fine|safe|wise|smart|better|good idea) (?:to|if (?:i|we))\b"
-    r"|\b(?:i|we) (?:want|plan|intend|am going|'m going) to\b"
-)
-# Asking whether something is possible ("can I still cancel?") rather than advisable ("should
-# I cancel?"): a permission the guide grants is not advice to use it.
-_PERMISSION = re.compile(
-    r"^\W*(?:can|could|may|am|are) (?:n't )?(?:i|we|you)\b|\b(?:allowed|able|possible|permitted"
-    r"|still time|too late|a deadline|the deadline|still be able)\b"
-)
-_CONTEXT_ACTOR = re.compile(
-    r"(?:\b(?:to|i|i'll|i'd|me|if i|should i|can i|says?|said|suggests?|suggested)\s+"
-    r"|\bclick(?:ing)?\s+(?:on\s+)?(?:the\s+)?['\"]?)$"
-)
+_BREAKS = re.compile(r"[,;:()]\s*|\s[-–—]\s")
+_WORD = re.compile(r"[^\W_][\w'-]*|'\w+")
 
 
 @dataclass(frozen=True)
@@ -155,143 +79,333 @@ class Analysis:
         return cls(**{**record, "states": tuple(tuple(pair) for pair in record["states"])})
 
 
-def _clean(text: str) -> str:
-    text = text.lower().replace("’", "'")
-    text = re.sub(
-        r"\b(ca|wo|sha)n't\b",
-        lambda m: {"ca": "can", "wo": "will", "sha": "shall"}[m.group(1)] + " n't",
-        text,
-    )
-    text = re.sub(r"\b(\w+)n't\b", r"\1 n't", text)  # "don't" -> "do n't": keeps the negation
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.replace("n't", "nt"))
-
-
-def _question_clause(text: str) -> tuple[str, str, str]:
-    """(context, clause, form): the clause that asks, and what came before it."""
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n", text) if s.strip()]
-    asking = [s for s in sentences if "?" in s]
-    last = (asking or sentences or [""])[-1]
-    before = text[: text.rfind(last)] if last else ""
-    # A clause starts at the sentence start or after a comma, dash, semicolon or "so"/"and".
-    starts = [0] + [m.end() for m in re.finditer(r"[,;:]\s*|\s[-–]\s|\b(?:so|and|but)\s", last)]
-    # Buyers skip punctuation: "seller rejected my dispute should i close it".
-    starts = sorted({*starts, *(m.start() for m in _ASKING.finditer(last))})
-    for start in starts:
-        # "shouldn't I" reads as "should I": the negation sits on the auxiliary, not the action.
-        words = [w for w in _words(last[start:]) if w not in ("nt", "not")]
-        if not words:
-            continue
-        first = words[0]
-        second = words[1] if len(words) > 1 else ""
-        if first in _WH or (first == "what's") or first.startswith("how"):
-            return before + last[:start], last[start:], "open"
-        loose = first in _AUX and first not in ("have", "has", "had", "need")
-        if first in _AUX and (second in _SUBJECT or second == "" or loose):
-            return before + last[:start], last[start:], "yesno"
-        if first in ("any", "anyway") and second in _AUX:
-            return before + last[:start], last[start:], "yesno"
-    # "…close the dispute and he will send a new one, ok?": the tag asks about the story.
-    tag = _TAG.search(last)
-    if tag and tag.start() > 0:
-        return before + last[: tag.start()], last[tag.start() :], "yesno"
-    # "ok to close the dispute?", "safe to confirm receipt?": a yes/no question without its verb.
-    ok = (
-        r"^\s*(?:ok|okay|alright|all right|safe|fine|better|worth|too late|too early"
-        r"|still (?:possible|ok|okay|time|in time)|in time|possible|allowed|able)\b"
-    )
-    if last.rstrip().endswith("?") and re.match(ok, last):
-        return before, last, "yesno"
-    return before, last, "short"
-
-
 class _Action(NamedTuple):
     position: int
     sign: int  # +1 risky, -1 its opposite
     kind: str | None  # the lexicon's action kind ("close", "confirm"…); None when not risky
+    text: str  # where it was found (the sentence or the context)
+    end: int = 0  # where its words end
 
 
-def _buyer_actions(text: str, lexicon: Lexicon) -> list[_Action]:
-    """The actions in text that the buyer would take, in order."""
+class _Marker(NamedTuple):
+    position: int
+    form: str  # "open" or "yesno"
+    start: int  # where the question starts asking: the marker's clause start, or the marker
+
+
+def normalise(question: str, language: Language) -> str:
+    """The question as the reader reads it: folded, lower-cased, contractions spelt out."""
+    text = language.fold(plain(question))
+    for written, reads in language.contractions:
+        if written.startswith("*"):
+            text = re.sub(rf"\b(\w+){re.escape(written[1:])}\b", rf"\1{reads[1:]}", text)
+        else:
+            text = re.sub(rf"\b{re.escape(written)}(?!\w)", reads, text)
+    return text
+
+
+def read(question: str, language: Language, lexicon: Lexicon) -> Analysis:
+    """How ``question`` asks, read with ``language``'s words and ``lexicon``'s actions (a
+    corpus without actions names none: every verdict is taken as written)."""
+    grammar = language.grammar
+    text = normalise(question, language)
+    last, context = asking_sentence(text)
+    marker = _marker(last, grammar)
+    form = marker.form if marker else grammar.bare if last.rstrip().endswith("?") else "short"
+    free = grammar.word_order == "free"
+    # Where the question starts asking: its question word's clause (fixed word order), or
+    # the first question word of any kind wherever it stands (free word order).
+    start = _first_question_word(last, grammar) if free else (marker.start if marker else 0)
+    clause = last[start or 0 :]
+    scope = last if free else clause
     patterns = compiled(lexicon)
-    found = []
-    for pattern, sign in ((patterns.does, +1), (patterns.undoes, -1)):
-        for m in pattern.finditer(text) if pattern else ():
-            if sign > 0 and patterns.safe and patterns.safe.match(text[m.start() :]):
-                continue  # "agree to extend protection" keeps the guarantees
-            found.append(_Action(m.start(), sign, patterns.kinds[m.lastgroup or ""]))
-    return sorted(
-        a
-        for a in found
-        if not _NOT_BUYER.search(text[: a.position]) or _REQUESTED.search(text[: a.position])
-    )
-
-
-def _first_action(text: str, lexicon: Lexicon) -> _Action | None:
-    """The first buyer action named in text, if it is what the text asks about.
-
-    "Does the seller get paid when I confirm?" asks about getting paid: an action after
-    another verb of the clause is only its circumstance.
-    """
-    found = _buyer_actions(text, lexicon)
-    if not found:
-        return None
-    other = _OWN_VERB.search(text)
-    if other and other.start() < found[0].position:
-        return None
-    return found[0]
-
-
-def _context_action(context: str, lexicon: Lexicon) -> _Action | None:
-    """The last action the buyer is asked or wants to take in the context ("asks me to close")."""
-    asked = [
-        a for a in _buyer_actions(context, lexicon) if _CONTEXT_ACTOR.search(context[: a.position])
-    ]
-    return asked[-1] if asked else None
-
-
-def analyze(question: str, lexicon: Lexicon) -> Analysis:
-    """How ``question`` asks, reading actions and judgements with the corpus's ``lexicon``
-    (a corpus without one names no actions: every verdict is taken as written)."""
-    text = _clean(question)
-    context, clause, form = _question_clause(text)
-    found = _first_action(clause, lexicon)
-    source = clause
-    if found is None and not _OWN_VERB.search(clause):
-        # "The seller wants me to close the dispute. Should I?": the clause asks about the
-        # action named just before it.
-        found = _context_action(context, lexicon)
-        source = context
+    if free:
+        found = _free_action(last, context, start, patterns, grammar)
+    else:
+        found = _fixed_action(last, context, start or 0, patterns, grammar)
     action = found.sign if found else None
-    negated = found is not None and bool(_NEGATION.search(source[: found.position]))
-    bad = compiled(lexicon).bad
-    judged_bad = bool(bad and bad.search(clause)) or (
-        action is None and bool(_SELLER_REFUSES.search(clause))
-    )
-    patterns = compiled(lexicon)
+    negated = found is not None and _before(grammar, "negation", found)
+    judged_bad = bool(patterns.bad and patterns.bad.search(scope))
+    if action is None and _has(grammar, "refusal", scope):
+        judged_bad = True
     choice = bool(
-        re.search(r"\bor\b", clause)
+        _has(grammar, "choice", scope)
         and patterns.does
-        and patterns.does.search(clause)
+        and patterns.does.search(scope)
         and patterns.undoes
-        and patterns.undoes.search(clause)
+        and patterns.undoes.search(scope)
     )
-
     polarity = None
     if action is not None:
         polarity = action * (-1 if negated else 1) * (-1 if judged_bad else 1)
     elif judged_bad:
-        polarity = -1
+        polarity = -1  # "is it too late to appeal?": asked the other way round
     return Analysis(
         form=form,
         action=action,
         polarity=polarity,
-        asks_amount=bool(_AMOUNT.search(text)),
+        asks_amount=_has(grammar, "amount", text),
         choice=choice,
         kind=found.kind if found else None,
-        asks_to_act=bool(_ASKS_TO_ACT.search(clause)),
-        permission=bool(_PERMISSION.search(clause)),
+        asks_to_act=_acts(grammar, scope),
+        permission=_permission(grammar, scope, clause),
     )
+
+
+# --- form ---------------------------------------------------------------------------------
+
+
+def _clause_starts(sentence: str, grammar: Grammar) -> list[int]:
+    """Where the sentence's clauses start: its start, after punctuation, after a
+    ``clause-break`` word, and at an ``asks`` phrase (buyers skip punctuation: "seller
+    rejected my dispute should i close it")."""
+    starts = {0, *(m.end() for m in _BREAKS.finditer(sentence))}
+    breaks = grammar.pattern("clause-break")
+    if breaks:
+        starts |= {_next_word(sentence, m.end()) for m in breaks.finditer(sentence)}
+    asks = grammar.pattern("asks")
+    if asks:
+        starts |= {m.start() for m in asks.finditer(sentence)}
+    return sorted(s for s in starts if s < len(sentence))
+
+
+def _next_word(sentence: str, at: int) -> int:
+    found = _WORD.search(sentence, at)
+    return found.start() if found else len(sentence)
+
+
+def _masked(sentence: str, grammar: Grammar, form: str) -> str:
+    """The sentence with the ``form`` phrases (``not-open``…) blanked, offsets kept."""
+    pattern = grammar.pattern(form)
+    return pattern.sub(lambda m: "_" * len(m.group()), sentence) if pattern else sentence
+
+
+def _head(sentence: str, start: int, grammar: Grammar, words: int) -> tuple[str, list[int]]:
+    """The first ``words`` words from ``start``, ``skip`` words left out ("shouldn't I"
+    reads "should I"), joined by spaces, and where each begins in the sentence."""
+    skip = grammar.pattern("skip")
+    found: list[tuple[str, int]] = []
+    for m in _WORD.finditer(sentence, start):
+        word = m.group().replace("n't", "nt")
+        if (skip and skip.fullmatch(m.group())) or (skip and skip.fullmatch(word)):
+            continue
+        found.append((m.group(), m.start()))
+        if len(found) == words:
+            break
+    return " ".join(w for w, _ in found), [at for _, at in found]
+
+
+def _marker(sentence: str, grammar: Grammar) -> _Marker | None:
+    """The question word that decides the form: the earliest where its rule counts."""
+    view = _masked(sentence, grammar, "not-open")
+    found: list[_Marker] = []
+    for start in _clause_starts(view, grammar):
+        for form in ("open", "yesno"):
+            at = _at_start(view, start, grammar, form, "clause start")
+            if at is not None:
+                # An English-like clause start asks from there; a word further in from itself.
+                found.append(_Marker(at, form, start if at == _next_word(view, start) else at))
+    open_start = _at_start(view, 0, grammar, "open", "sentence start")
+    if open_start is not None:
+        found.append(_Marker(open_start, "open", open_start))
+    anywhere = grammar.pattern("yesno", "anywhere")
+    if anywhere and (m := anywhere.search(view)):
+        found.append(_Marker(m.start(), "yesno", m.start()))
+    end = _ending(view, grammar, any(m.form == "yesno" for m in found))
+    if end is not None:
+        found.append(end)
+    if not found and sentence.rstrip().endswith("?"):
+        # A yes/no word opening a question with no other question word: "ok to close?"
+        at = _at_start(view, 0, grammar, "yesno", "sentence start")
+        if at is not None:
+            found.append(_Marker(at, "yesno", 0))
+    if not found:
+        return None
+    # The earliest decides; a yes/no word and an open one at the same place: yes/no.
+    return min(found, key=lambda m: (m.position, m.form != "yesno"))
+
+
+def _at_start(sentence: str, start: int, grammar: Grammar, form: str, where: str) -> int | None:
+    """Where a ``form`` word stands among the first words from ``start`` (its rule's reach:
+    how many words may come before it), ``skip`` words left out; None: none does."""
+    pattern = grammar.pattern(form, where)
+    if pattern is None:
+        return None
+    reach = grammar.reach(form, where)
+    head, offsets = _head(sentence, start, grammar, reach + 6)
+    found = pattern.search(head)
+    if found is None:
+        return None
+    index = head[: found.start()].count(" ")
+    return offsets[index] if index <= reach else None
+
+
+def _ending(sentence: str, grammar: Grammar, marked: bool) -> _Marker | None:
+    """A question word that ends the sentence: a tag ("…, is that ok?": yes/no about what
+    came before) or an open question tacked on at the end ("…не пришла чо делать")."""
+    body = sentence.rstrip("?!. ")
+    asked = sentence.rstrip().endswith("?")
+    tag = grammar.pattern("yesno", "sentence end")
+    if tag and asked:
+        for m in tag.finditer(body):
+            if m.end() == len(body) and m.start() > 0:
+                return _Marker(m.start(), "yesno", m.start())
+    tail = grammar.pattern("open", "sentence end")
+    if tail and not marked:
+        words = list(_WORD.finditer(body))[-2:]
+        if words and (m := tail.search(body, words[0].start())):
+            return _Marker(m.start(), "open", m.start())
+    return None
+
+
+# --- the action asked about -----------------------------------------------------------------
+
+
+def _buyer_actions(
+    text: str, patterns: Patterns, grammar: Grammar, start: int = 0, end: int | None = None
+) -> list[_Action]:
+    """The actions in ``text[start:end]`` the buyer would take, in order: not those right
+    after an ``others`` word ("the seller closed it"), unless asked of the buyer."""
+    end = len(text) if end is None else end
+    found = []
+    for pattern, sign in ((patterns.does, +1), (patterns.undoes, -1)):
+        for m in pattern.finditer(text, start, end) if pattern else ():
+            if sign > 0 and patterns.safe and patterns.safe.match(text[m.start() :]):
+                continue  # "agree to extend protection" keeps the guarantees
+            kind = patterns.kinds[m.lastgroup or ""]
+            found.append(_Action(m.start(), sign, kind, text, m.end()))
+    return sorted(
+        a for a in found if not _before(grammar, "others", a) or _before(grammar, "asked-of-me", a)
+    )
+
+
+def _fixed_action(
+    sentence: str, context: str, start: int, patterns: Patterns, grammar: Grammar
+) -> _Action | None:
+    """The action a question in fixed word order asks about: the first from where it
+    starts asking; else, when its clause asks nothing of its own (an ``own-verb``), the one
+    asked of the buyer before ("The seller wants me to close the dispute. Should I?")."""
+    own = grammar.pattern("own-verb")
+    actions = _buyer_actions(sentence, patterns, grammar, start)
+    verb = own.search(sentence, start) if own else None
+    if actions:
+        # "Does the seller get paid when I confirm?": an action after another verb of the
+        # clause is only its circumstance.
+        return None if verb and verb.start() < actions[0].position else actions[0]
+    if verb:
+        return None  # "can aliexpress help me prove it?": a question of its own
+    return _context_action(context + sentence[:start], patterns, grammar)
+
+
+def _free_action(
+    sentence: str, context: str, start: int | None, patterns: Patterns, grammar: Grammar
+) -> _Action | None:
+    """The action a question in free word order asks about: the first after its first
+    question word ("можно игнорировать…, где он просит отменить спор?": ignoring), else
+    one before it in its clause ("закрыть спор можно?"); a question word's clause with
+    words of its own asks about something else ("спор закрыли, можно подать апелляцию?");
+    else the one asked of the buyer before. Without a question word, the last clause
+    naming an action."""
+    bounds = [0, *(m.end() for m in _BREAKS.finditer(sentence)), len(sentence) + 1]
+    if start is None:
+        for begin, end in reversed(list(itertools.pairwise(bounds))):
+            actions = _buyer_actions(sentence, patterns, grammar, begin, end)
+            if actions:
+                return actions[0]
+        return _context_action(context, patterns, grammar)
+    clause = max(b for b in bounds if b <= start)
+    end = min(b for b in bounds if b > start)
+    actions = _buyer_actions(sentence, patterns, grammar, start) or _buyer_actions(
+        sentence, patterns, grammar, clause, start
+    )
+    if actions:
+        return actions[0]
+    if grammar.own_words and _own_words(sentence[clause:end], grammar) >= grammar.own_words:
+        return None
+    return _context_action(context + " " + sentence[:clause], patterns, grammar)
+
+
+def _first_question_word(sentence: str, grammar: Grammar) -> int | None:
+    """Where the first word of the ``yesno``, ``act`` or ``open`` rows stands, anywhere;
+    words that ask only at the sentence's start ("где", "когда") are relative elsewhere and
+    mark nothing."""
+    found = [
+        m.start()
+        for form, where in (("yesno", None), ("act", None), ("open", "clause start"))
+        if (pattern := grammar.pattern(form, where)) and (m := pattern.search(sentence))
+    ]
+    return min(found) if found else None
+
+
+def _own_words(clause: str, grammar: Grammar) -> int:
+    """How many words of a clause are not question words."""
+    markers = [grammar.pattern(f) for f in ("yesno", "act", "open")]
+    return sum(
+        1 for w in clause.split() if not any(p and p.fullmatch(w.strip("?!.")) for p in markers)
+    )
+
+
+def _context_action(context: str, patterns: Patterns, grammar: Grammar) -> _Action | None:
+    """The action the buyer is asked or wants to take in the context ("asks me to close",
+    "просит закрыть"): the last action right after a ``context`` word (or with up to its
+    reach in words between); with a reach in characters, the first action that fits within
+    that many characters after the last ``context`` word, across clauses ("просит прислать
+    другой товар, если я закрою спор")."""
+    rule = next((r for r in grammar.rules if r.form == "context"), None)
+    pattern = grammar.pattern("context")
+    if rule is None or pattern is None:
+        return None
+    if rule.unit == "characters":
+        for m in reversed(list(pattern.finditer(context))):
+            window = context[: m.end() + rule.reach]
+            actions = _buyer_actions(window, patterns, grammar, m.end())
+            if actions:
+                return actions[0]._replace(text=context)
+        return None
+    asked = [
+        a for a in _buyer_actions(context, patterns, grammar) if _before(grammar, "context", a)
+    ]
+    return asked[-1] if asked else None
+
+
+def _before(grammar: Grammar, form: str, action: _Action) -> bool:
+    """Whether an entry of ``form`` ends right before ``action`` (a quote mark aside), or
+    with up to the rule's reach in words between, in the same clause."""
+    pattern = grammar.pattern(form)
+    if pattern is None:
+        return False
+    text, end = action.text, action.position
+    for _ in range(grammar.reach(form, "before") + 1):
+        stretch = text[:end].rstrip().rstrip("'\"“”‘’").rstrip()
+        for m in pattern.finditer(stretch, max(0, len(stretch) - 80)):
+            if m.end() == len(stretch):
+                return True
+        # Step back over one more word: a whole word, not one punctuation follows.
+        chunk = re.search(r"(\S+)\s*$", text[:end])
+        if chunk is None or _WORD.fullmatch(chunk[1]) is None:
+            return False
+        end = chunk.start(1)
+    return False
+
+
+# --- what else it asks ----------------------------------------------------------------------
+
+
+def _has(grammar: Grammar, form: str, text: str) -> bool:
+    pattern = grammar.pattern(form)
+    return bool(pattern and pattern.search(text))
+
+
+def _acts(grammar: Grammar, text: str) -> bool:
+    """Whether the buyer asks whether to do something ("should I…", "is it ok to…"), not
+    whether they get something ("should I get a refund?": ``not-act``)."""
+    return _has(grammar, "act", _masked(text, grammar, "not-act"))
+
+
+def _permission(grammar: Grammar, text: str, clause: str) -> bool:
+    """Whether it asks whether something is possible ("can I still cancel?") rather than
+    advisable: a permission the guide grants is not advice to use it."""
+    anywhere = grammar.pattern("permission", "anywhere")
+    if anywhere and anywhere.search(text):
+        return True
+    return _at_start(clause, 0, grammar, "permission", "clause start") is not None

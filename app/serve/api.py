@@ -31,7 +31,6 @@ from app.answer.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
 from app.answer.records import VERDICTS
 from app.config import ENV_CORPUS_DIR, ENV_FEEDBACK_DIR, ENV_INDEX_DIR, Paths
 from app.errors import InputError, KbqaError
-from app.reading.language import MAIN
 from app.reading.sanitize import readable
 from app.serve.querylog import ENV_LOG, QuestionLog, enabled
 
@@ -235,7 +234,7 @@ def health_of(engine: Engine) -> dict[str, Any]:
     """What ``GET /api/health`` says of a loadable index (KbqaError when it cannot load)."""
     index = engine.load().index
     manifest = index.manifest
-    languages = [MAIN] + [i.language.code for i in index.locales if i.language]
+    languages = [engine.main_language] + [i.language.code for i in index.locales if i.language]
     return {
         "status": "ok",
         "kbqa_version": __version__,

@@ -1,74 +1,35 @@
-"""The corpus folder's markdown files, parsed and validated into ``app.corpus.records`` records.
+"""Passage files: ``# Section`` headings, ``## passage-id`` blocks, their quotes and
+annotations, parsed into drafts and validated into ``app.corpus.records.Passage``.
 
-A corpus folder holds:
-
-- ``source/*.txt``: the guide exactly as received; every quote must be found in it verbatim
-  (whitespace and bullet glyphs aside; page-number lines are dropped);
-- ``*.md``: passages. ``# Heading`` is the guide's section, ``## passage-id`` opens a passage,
-  a ``> quote`` holds its verbatim text and a bullet list its annotations (``verdict``,
-  ``rule``, ``questions``, ``facts``);
-- ``glossary.md``: tables mapping the guide's garbled words (and buyers' words) to plain ones;
-- ``scope.md``: one paragraph on what the guide covers (said when a question is refused) and
-  a list of example questions;
-- ``out-of-scope.md``: topics buyers ask about that the guide does not answer, each a
-  ``## topic-id`` with example questions; a question nearer these than any passage is refused;
-- ``README.md``: documentation, never parsed.
-
-``load_corpus`` collects every problem as ``path:line: message`` and raises one
-``CorpusError`` so an author can fix them all in one pass.
+A passage is a ``> quote`` of the guide's verbatim text and a bullet list of annotations
+(``verdict``, ``rule``, ``questions``, ``facts``, conditions, translations: see
+``corpus/README.md``). Every field remembers its line, so each problem is reported as
+``path:line: passage 'id': message``.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.corpus.actions_file import parse_actions
-from app.corpus.conditions_file import check_points, parse_conditions, resolve_side
+from app.corpus.conditions_file import resolve_side
 from app.corpus.markdown import SLUG as _ID
-from app.corpus.markdown import children as _children
 from app.corpus.markdown import close as _close
-from app.corpus.markdown import fields, table_rows
+from app.corpus.markdown import fields
 from app.corpus.markdown import line as _line
 from app.corpus.markdown import parse as _parse
 from app.corpus.markdown import read as _read
 from app.corpus.markdown import shown as _shown
-from app.corpus.records import (
-    ACTIONS_FILE,
-    ASKS,
-    CONDITIONS_FILE,
-    GLOSSARY_FILE,
-    OUT_OF_SCOPE_FILE,
-    SCOPE_FILE,
-    SKIPPED_FILES,
-    VERDICTS,
-    Corpus,
-    Coverage,
-    Fact,
-    GlossaryEntry,
-    Passage,
-    Question,
-    Scope,
-    Topic,
-    content_hash,
-    corpus_files,
-)
+from app.corpus.records import ASKS, VERDICTS, Fact, Passage, Question
 from app.corpus.translation import read_questions, read_translations, translated_key
-from app.errors import CorpusError, CorpusIssue
+from app.errors import CorpusIssue
 from app.reading.actions import Lexicon
 from app.reading.conditions import Conditions, Side
-from app.reading.question import analyze
-from app.reading.text import (
-    mentions_amount,
-    normalize_ws,
-    sentence_spans,
-    source_lines,
-    split_sentences,
-    word_count,
-)
+from app.reading.language import Language
+from app.reading.question import read
+from app.reading.text import mentions_amount, normalize_ws, split_sentences, word_count
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -85,139 +46,8 @@ _FACT = re.compile(
 )
 
 
-def load_corpus(corpus_dir: Path | str) -> Corpus:
-    """Parse and validate a corpus folder; raise ``CorpusError`` listing every problem."""
-    corpus_dir = Path(corpus_dir)
-    if not corpus_dir.is_dir():
-        raise CorpusError([CorpusIssue(_shown(corpus_dir), 0, "corpus folder not found")])
-
-    issues: list[CorpusIssue] = []
-    source_files = sorted((corpus_dir / "source").glob("*.txt"))
-    if not source_files:
-        issues.append(CorpusIssue(_shown(corpus_dir / "source"), 0, "no source guide (*.txt)"))
-    lines: list[str] = []
-    for path in source_files:
-        lines += source_lines(_read(path))
-    source = " ".join(lines)
-
-    passage_files = sorted(p for p in corpus_dir.glob("*.md") if p.name not in SKIPPED_FILES)
-    if not passage_files:
-        issues.append(CorpusIssue(_shown(corpus_dir), 0, "no passage files (*.md)"))
-
-    conditions, condition_issues = parse_conditions(corpus_dir / CONDITIONS_FILE)
-    issues += condition_issues
-    lexicon, lexicon_issues = parse_actions(corpus_dir / ACTIONS_FILE)
-    issues += lexicon_issues
-    topics: list[Topic] = []
-    if (corpus_dir / OUT_OF_SCOPE_FILE).exists():
-        topics, topic_issues = _parse_out_of_scope(corpus_dir / OUT_OF_SCOPE_FILE)
-        issues += topic_issues
-    from app.corpus.locales import load_locales
-
-    locales, locale_issues = load_locales(corpus_dir, conditions, lexicon, tuple(topics))
-    issues += locale_issues
-    languages = tuple(locale.code for locale in locales)
-
-    drafts: list[_Draft] = []
-    sections: list[str] = []
-    for path in passage_files:
-        file_drafts, file_sections, file_issues = _parse_passage_file(path, source)
-        drafts += file_drafts
-        sections += [s for s in file_sections if s not in sections]
-        issues += file_issues
-
-    passages = []
-    points: dict[str, list[tuple[str, int, Side]]] = {}
-    for draft in drafts:
-        passage, draft_issues = draft.validate(source, conditions, lexicon, languages)
-        issues += draft_issues
-        if passage:
-            passages.append(passage)
-            when_line = draft.fields.get("when", (draft.line, []))[0]
-            for side in passage.sides:
-                points.setdefault(passage.point or passage.id, []).append(
-                    (draft.path, when_line, side)
-                )
-    issues += _duplicate_ids(drafts)
-    issues += check_points(points, conditions)
-    for draft in drafts:
-        point_line, point = draft.fields.get("point", (draft.line, None))
-        if point is not None and point not in points and "when" not in draft.fields:
-            issues.append(
-                CorpusIssue(
-                    draft.path,
-                    point_line,
-                    f"passage '{draft.id}': point {point!r} has no sides: add a 'when' list "
-                    "here or to another passage of the point",
-                )
-            )
-
-    glossary: list[GlossaryEntry] = []
-    glossary_path = corpus_dir / GLOSSARY_FILE
-    if glossary_path.exists():
-        glossary, glossary_issues = _parse_glossary(glossary_path)
-        issues += glossary_issues
-
-    scope = Scope("", ())
-    if (corpus_dir / SCOPE_FILE).exists():
-        scope, scope_issues = _parse_scope(corpus_dir / SCOPE_FILE)
-        issues += scope_issues
-
-    if issues:
-        raise CorpusError(issues)
-    return Corpus(
-        passages=tuple(passages),
-        glossary=tuple(glossary),
-        sections=tuple(sections),
-        source=source,
-        source_lines=tuple(lines),
-        content_hash=content_hash(corpus_dir),
-        files=tuple(p.name for p in corpus_files(corpus_dir)),
-        scope=scope,
-        out_of_scope=tuple(topics),
-        conditions=conditions,
-        lexicon=lexicon,
-        locales=locales,
-    )
-
-
-def coverage(corpus: Corpus) -> Coverage:
-    """Check that every sentence of the source sits in exactly one passage.
-
-    Each passage is located as one contiguous span of the normalised source; a sentence is
-    covered when a span contains it whole, and spans must not overlap. Lines that are section
-    headings are not sentences to cover.
-    """
-    spans = sorted(
-        (start, start + len(text))
-        for text in (normalize_ws(p.text) for p in corpus.passages)
-        if (start := corpus.source.find(text)) >= 0
-    )
-    overlapping = tuple(
-        corpus.source[b_start:a_end]
-        for (_, a_end), (b_start, _) in itertools.pairwise(spans)
-        if b_start < a_end
-    )
-    headings = {normalize_ws(s) for s in corpus.sections}
-    total, covered, uncovered, offset = 0, 0, [], 0
-    for line in corpus.source_lines:
-        if line not in headings:
-            for start, end in sentence_spans(line):
-                total += 1
-                a, b = offset + start, offset + end
-                if any(s <= a and b <= e for s, e in spans):
-                    covered += 1
-                else:
-                    uncovered.append(line[start:end])
-        offset += len(line) + 1
-    return Coverage(total, covered, tuple(uncovered), overlapping)
-
-
-# --- parsing ---------------------------------------------------------------------------
-
-
 @dataclass
-class _Draft:
+class Draft:
     """A passage as parsed, before validation; every field remembers its line."""
 
     path: str
@@ -234,6 +64,7 @@ class _Draft:
         conditions: Conditions | None = None,
         lexicon: Lexicon | None = None,
         languages: tuple[str, ...] = (),
+        language: Language | None = None,
     ) -> tuple[Passage | None, list[CorpusIssue]]:
         issues: list[CorpusIssue] = []
 
@@ -334,7 +165,8 @@ class _Draft:
             Question,
             problem,
         )
-        issues += self._check_directions(questions, lexicon or Lexicon())
+        if language is not None:
+            issues += self._check_directions(questions, language, lexicon or Lexicon())
         if issues:
             return None, issues
         return (
@@ -358,7 +190,9 @@ class _Draft:
             [],
         )
 
-    def _check_directions(self, questions: list[Question], lexicon: Lexicon) -> list[CorpusIssue]:
+    def _check_directions(
+        self, questions: list[Question], language: Language, lexicon: Lexicon
+    ) -> list[CorpusIssue]:
         """Untagged questions share the passage's verdict, so they must ask the same way round.
 
         "Should I close…?" and "Should I keep it open…?" cannot both be answered "no".
@@ -368,7 +202,7 @@ class _Draft:
             return []
         directions = {}
         for question in questions:
-            reading = analyze(question.text, lexicon)
+            reading = read(question.text, language, lexicon)
             if question.verdict is None and reading.form != "open":
                 directions.setdefault(reading.polarity or 1, question.text)
         if len(directions) < 2:
@@ -383,16 +217,14 @@ class _Draft:
         ]
 
 
-def _parse_passage_file(
-    path: Path, source: str
-) -> tuple[list[_Draft], list[str], list[CorpusIssue]]:
+def parse_passage_file(path: Path, source: str) -> tuple[list[Draft], list[str], list[CorpusIssue]]:
     shown = _shown(path)
     tokens = _parse(_read(path))
-    drafts: list[_Draft] = []
+    drafts: list[Draft] = []
     sections: list[str] = []
     issues: list[CorpusIssue] = []
     section: str | None = None
-    current: _Draft | None = None
+    current: Draft | None = None
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -410,7 +242,7 @@ def _parse_passage_file(
                         )
                     )
             elif token.tag == "h2":
-                current = _Draft(shown, line, title, section)
+                current = Draft(shown, line, title, section)
                 drafts.append(current)
             else:
                 issues.append(CorpusIssue(shown, line, f"unexpected {token.tag} heading {title!r}"))
@@ -442,7 +274,7 @@ def _parse_passage_file(
     return drafts, sections, issues
 
 
-def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
+def _read_fields(tokens: list[Token], draft: Draft) -> list[CorpusIssue]:
     """Read a top-level bullet list of ``key: value`` items (with nested lists) into draft."""
     issues = []
     for item in fields(tokens):
@@ -471,80 +303,8 @@ def _read_fields(tokens: list[Token], draft: _Draft) -> list[CorpusIssue]:
     return issues
 
 
-def _parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]:
-    shown = _shown(path)
-    tokens = _parse(_read(path))
-    entries: list[GlossaryEntry] = []
-    issues: list[CorpusIssue] = []
-    for start, end in _children(tokens, "table_open"):
-        rows = table_rows(tokens[start : end + 1])
-        (header_line, header), body = rows[0], rows[1:]
-        kind = header[0].lower() if header else ""
-        if kind not in ("in the guide", "a buyer may say") or len(header) != 2:
-            issues.append(
-                CorpusIssue(
-                    shown,
-                    header_line,
-                    "a glossary table's header must be "
-                    "'| in the guide | means |' or '| a buyer may say | the guide says |'",
-                )
-            )
-            continue
-        for line, cells in body:
-            if len(cells) != 2 or not all(cells):
-                issues.append(CorpusIssue(shown, line, "a glossary row needs a term and a meaning"))
-                continue
-            entries.append(GlossaryEntry(cells[0], cells[1], note=kind == "in the guide"))
-    return entries, issues
-
-
-def _parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
-    tokens = _parse(_read(path))
-    paragraphs = [
-        normalize_ws(tokens[i + 1].content)
-        for i, t in enumerate(tokens)
-        if t.type == "paragraph_open" and t.level == 0
-    ]
-    examples = tuple(
-        normalize_ws(t.content)
-        for t in tokens
-        if t.type == "inline" and t.level == 3  # bullet list > item > paragraph > inline
-    )
-    if not paragraphs:
-        return Scope("", examples), [
-            CorpusIssue(_shown(path), 1, "scope.md needs a paragraph saying what the guide covers")
-        ]
-    return Scope(paragraphs[0], examples), []
-
-
-def _parse_out_of_scope(path: Path) -> tuple[list[Topic], list[CorpusIssue]]:
-    shown = _shown(path)
-    tokens = _parse(_read(path))
-    topics: list[tuple[int, str, list[str], list[str]]] = []
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h2":
-            topics.append((_line(token), normalize_ws(tokens[i + 1].content), [], []))
-        elif token.type == "inline" and token.level == 3 and topics:
-            topics[-1][2].append(normalize_ws(token.content))
-        elif token.type == "inline" and token.level == 1 and topics:
-            names = re.match(r"^names:\s*(.+)$", token.content.strip(), re.IGNORECASE)
-            if names:
-                topics[-1][3].extend(n.strip().lower() for n in names[1].split(",") if n.strip())
-    issues = []
-    seen: set[str] = set()
-    for line, topic_id, questions, _ in topics:
-        if not _ID.match(topic_id):
-            issues.append(CorpusIssue(shown, line, f"topic id {topic_id!r} is not a slug"))
-        if topic_id in seen:
-            issues.append(CorpusIssue(shown, line, f"duplicate topic id {topic_id!r}"))
-        if not questions:
-            issues.append(CorpusIssue(shown, line, f"topic {topic_id!r} has no questions"))
-        seen.add(topic_id)
-    return [Topic(t, tuple(q), tuple(n)) for _, t, q, n in topics], issues
-
-
-def _duplicate_ids(drafts: list[_Draft]) -> list[CorpusIssue]:
-    by_id: dict[str, list[_Draft]] = {}
+def duplicate_ids(drafts: list[Draft]) -> list[CorpusIssue]:
+    by_id: dict[str, list[Draft]] = {}
     for draft in drafts:
         by_id.setdefault(draft.id, []).append(draft)
     issues = []
@@ -557,9 +317,3 @@ def _duplicate_ids(drafts: list[_Draft]) -> list[CorpusIssue]:
                 )
             )
     return issues
-
-
-# The side files' parsers, for a language folder's files of the same formats (app.corpus.locales).
-parse_glossary = _parse_glossary
-parse_scope = _parse_scope
-parse_out_of_scope = _parse_out_of_scope
