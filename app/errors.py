@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 
 class KbqaError(Exception):
-    """Base class: an expected failure with a message meant for the user."""
+    """Base class: an expected failure with a message meant for the user. ``exit_code`` is
+    what the CLI exits with; ``status`` the HTTP status a server answers with (503: kbqa
+    cannot answer now, nothing the request could change)."""
 
     exit_code = 1
+    status = 503
 
 
 @dataclass(frozen=True, order=True)
@@ -44,6 +47,7 @@ class ModelError(KbqaError):
 
 
 class InputError(KbqaError):
-    """A question kbqa refuses to answer as given (empty, whitespace, unreadable)."""
+    """A question kbqa refuses to answer as given (empty, too long, not text)."""
 
     exit_code = 2
+    status = 400

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
 import pytest
 
 from app.answer.engine import Engine
+from app.answer.records import Answer
 from app.answer.retrieve import Settings
 from app.config import Paths
+from app.corpus.load import load_corpus
+from app.corpus.records import Corpus, Locale, Scope
+from app.errors import IndexProblem
 from app.index.build import build_index
 from app.index.embed import FakeEmbedder
+from app.reading.input import question_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
@@ -55,6 +61,45 @@ def engine(index_dir: Path, corpus_dir: Path, fake: FakeEmbedder) -> Engine:
     """An engine over the fixture index, refusing below a fused score of 0.2."""
     paths = Paths(corpus_dir=corpus_dir, index_dir=index_dir, feedback_dir=index_dir.parent)
     return Engine(paths, embedder=fake, settings=Settings(threshold=0.2))
+
+
+@functools.cache
+def repo_corpus() -> Corpus:
+    """The repository's corpus, parsed once per test run."""
+    return load_corpus(REPO / "corpus")
+
+
+class StubEngine:
+    """An engine that gives one fixed answer, for what the real one can't be made to say, with
+    the words of the repository's corpus (English, and Russian for ``ru``)."""
+
+    main_language = "en"
+
+    def __init__(self, answer: Answer):
+        self.answer = answer
+
+    def ask_with_hits(self, question: object) -> tuple[Answer, list]:
+        question_text(question)  # the one rule, as the real engine applies it
+        return self.answer, []
+
+    def ask(self, question: object) -> Answer:
+        return self.ask_with_hits(question)[0]
+
+    def labels(self, language: str) -> dict[str, str]:
+        view = _view(language)
+        assert view.language is not None
+        return dict(view.language.labels)
+
+    def scope(self, language: str) -> Scope:
+        return _view(language).scope
+
+    def load(self):
+        raise IndexProblem("a stub answers from no index")
+
+
+def _view(language: str) -> Corpus | Locale:
+    corpus = repo_corpus()
+    return next((loc for loc in corpus.locales if loc.code == language), corpus)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -51,7 +51,7 @@ def test_stdin_gives_json_lines_one_per_question(fixture_env, capsys, monkeypatc
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 4
     assert list(lines[0]) == CONTRACT
-    assert lines[1] == {"question": "", "error": lines[1]["error"]}
+    assert lines[1] == {"question": "", "error": lines[1]["error"], "status": 400}
     assert "empty" in lines[1]["error"]
     assert lines[3]["question"] == "refund broken?"
 

@@ -7,8 +7,10 @@ import json
 import pytest
 
 from app.answer.compose import Evidence, compose
+from app.answer.records import VERDICTS
 from app.answer.retrieve import Hit, Settings
 from app.corpus.load import load_corpus
+from app.reading.labels import LABELS
 from app.reading.question import read
 from tests.conftest import ANSWER_KEYS, FIXTURES, GOLDEN
 
@@ -50,6 +52,7 @@ def answer(question: str, *items: Evidence, out_of_scope: float = -1.0):
         CORPUS.glossary,
         CORPUS.scope,
         out_of_scope,
+        language=CORPUS.language,
     )
 
 
@@ -208,11 +211,9 @@ def test_answer_serialises_to_the_golden_json():
     assert list(golden) == ANSWER_KEYS
 
 
-@pytest.mark.parametrize("verdict", ["yes", "no", "depends", "info", "not_covered"])
-def test_every_verdict_has_a_label(verdict):
-    from app.serve.render import LABELS
-
-    assert LABELS[verdict]
+@pytest.mark.parametrize("verdict", VERDICTS)
+def test_every_verdict_is_a_label_every_language_must_have(verdict):
+    assert verdict in LABELS
 
 
 def test_keyword_queries_get_info_unless_they_name_an_action():

@@ -17,6 +17,7 @@ from app.errors import CorpusError
 from app.reading.conditions import Condition, Conditions, Side, Value, Variable, Vocabulary
 from app.reading.question import Analysis
 from app.reading.situation import Situation
+from tests.conftest import repo_corpus
 
 CONDITIONS_MD = """\
 # Quantities
@@ -69,6 +70,9 @@ CONDITIONS_MD = """\
 | key | sentence |
 | --- | --- |
 | said | You said {figure}; {because}. |
+| and | and |
+| in-days | {said} ({days} days) |
+| in-day | {said} (1 day) |
 | <= | {limit} days or fewer |
 | < | fewer than {limit} days |
 | >= | {limit} days or more |
@@ -342,7 +346,7 @@ def test_a_conditions_file_without_wording_is_refused(corpus_dir: Path):
     (corpus_dir / "conditions.md").write_text(text, encoding="utf-8")
     found = issues_of(corpus_dir)
     assert [(p, m) for p, _, m in found] == [
-        ("conditions.md", "'# Wording' table lacks said, <=, <, >=, >")
+        ("conditions.md", "'# Wording' table lacks said, and, in-days, in-day, <=, <, >=, >")
     ]
 
 
@@ -386,7 +390,7 @@ CANCEL_ON_ARRIVAL = [
     SideOf("p", Side((ARRIVED_NO,), "no", "wait for it")),
     SideOf("q", Side((ARRIVED_YES, OPEN_NO), "no", "too late")),
 ]
-SAID = Vocabulary(wording=(("said", "You said {figure}; {because}."),))
+SAID = Vocabulary(wording=(("said", "You said {figure}; {because}."), ("and", "and")))
 WORDS = Conditions((ARRIVED, OPEN), SAID)
 ASKS_TO_CANCEL = Analysis(form="yesno", action=1, polarity=1, asks_amount=False, choice=False)
 
@@ -398,6 +402,8 @@ def decided(values: dict[str, str]):
         CANCEL_ON_ARRIVAL,
         WORDS,
         "yes",
+        "any",
+        repo_corpus().language,
     )
 
 

@@ -7,30 +7,31 @@ from pathlib import Path
 
 import pytest
 
-from app.answer.engine import MAX_QUESTION_CHARS, Engine, clean_question
+from app.answer.engine import Engine
 from app.config import Paths
 from app.errors import IndexProblem, InputError
 from app.index.build import build_index
 from app.index.embed import FakeEmbedder
+from app.reading.input import MAX_QUESTION_CHARS, question_text
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])
 def test_empty_questions_are_refused(question: str):
     with pytest.raises(InputError, match="empty"):
-        clean_question(question)
+        question_text(question)
 
 
 def test_non_text_is_refused():
-    with pytest.raises(InputError, match="must be text, not int"):
-        clean_question(42)
+    with pytest.raises(InputError, match="must be text, not a number"):
+        question_text(42)
 
 
-def test_questions_are_cleaned_and_cut():
-    assert clean_question("  how\x00 long\n\tto appeal?  ") == "how long to appeal?"
-    long = "word " * 400
-    cut = clean_question(long)
-    assert len(cut) <= MAX_QUESTION_CHARS
-    assert cut.endswith("word")
+def test_questions_are_cleaned_and_a_long_one_is_refused_not_cut():
+    assert question_text("  how\x00 long\n\tto appeal?  ") == "how long to appeal?"
+    assert len(question_text("word " * 200)) <= MAX_QUESTION_CHARS
+    # Cut, it would lose what it asks, which comes last: refused with a length to aim for.
+    with pytest.raises(InputError, match="2,018 characters long; the limit is 1,000"):
+        question_text("word " * 400 + "should I close it?")
 
 
 def test_ask_answers_from_the_fixture(engine: Engine):

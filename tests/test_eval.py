@@ -160,10 +160,9 @@ def test_every_quote_is_verbatim_and_short(outcomes):
 @pytest.mark.integration
 def test_refusals_quote_nothing_and_name_the_scope(outcomes):
     # A refusal's first words in each language: the main one's, then each language folder's.
-    refusals = {"en": "The guide doesn't cover this."} | {
-        locale.code: locale.conditions.vocabulary.not_covered()
-        for locale in load_corpus(REPO / "corpus").locales
-    }
+    corpus = load_corpus(REPO / "corpus")
+    languages = [corpus.language, *(locale.language for locale in corpus.locales)]
+    refusals = {lang.code: lang.label("headline-not-covered") for lang in languages if lang}
     for outcome in (o for rows in outcomes.values() for o in rows):
         if outcome.answer.verdict == "not_covered":
             assert outcome.answer.quotes == ()
@@ -189,17 +188,31 @@ def outcome(
 ) -> Outcome:
     """A hand-made outcome: ``passage`` is the one expected (and, unless ``quoted`` says
     otherwise, the one quoted); ``ident`` fixes the item's id (two runs of one question)."""
-    why = Why("question", "t", 0.9, 0.5, 1, 1)
+    why = Why(
+        matched="question", matched_text="t", dense=0.9, lexical=0.5, dense_rank=1, lexical_rank=1
+    )
     quoted = quoted or passage
-    quotes = () if verdict == "not_covered" else (Quote(quoted, "s", "t", "t", 0.9, why),)
-    answer = Answer(q, verdict, "h", quotes, Confidence("high", 0.9), (), clarify)
+    quote = Quote(id=quoted, section="s", text="t", highlight="t", score=0.9, why=why)
+    answer = Answer(
+        question=q,
+        verdict=verdict,  # type: ignore[arg-type]
+        headline="h",
+        quotes=() if verdict == "not_covered" else (quote,),
+        confidence=Confidence(band="high", score=0.9),
+        related=(),
+        clarify=clarify,
+        language="en",
+    )
     passages = () if expected == "not_covered" else (passage,)
     item = Item(id=ident or f"i{next(IDS)}", q=q, verdict=expected, passages=passages, kind=kind)
     return Outcome(item, answer, 1 if passages else None, baseline, polarity)
 
 
 IDS = itertools.count(1)
-ASK = Clarify("How many days ago?", (Option("15 or fewer", "yes", "h", ("p",)),))
+ASK = Clarify(
+    question="How many days ago?",
+    options=(Option(label="15 or fewer", verdict="yes", headline="h", quotes=("p",)),),
+)
 
 
 def test_the_baseline_is_counted_beside_the_composed_verdict():

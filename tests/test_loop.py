@@ -18,9 +18,10 @@ from app.index.embed import FakeEmbedder
 from app.index.store import load_index
 from app.maintain.regress import Got, read_snapshot, regression_report
 from app.maintain.review import review
+from app.serve.ask import Asker
 from app.serve.feedback import FeedbackLog, read_feedback
-from app.serve.page import respond
 from app.serve.querylog import QuestionLog, read_log
+from app.serve.replies import respond
 
 QUESTION = "the seller still has not paid me, do i close my claim today?"
 
@@ -62,9 +63,9 @@ def test_a_voted_refusal_becomes_an_annotation_and_the_build_reports_what_change
 
     # 1. Answers are logged; 2. a "not helpful" vote lands with the answer's log id.
     questions = QuestionLog(paths.feedback_dir)
-    reply = respond(engine, QUESTION, questions)
+    reply = respond(Asker(engine, questions), QUESTION)
     assert reply.result.verdict == "not_covered"
-    respond(engine, "How long do I have to appeal?", questions)
+    respond(Asker(engine, questions), "How long do I have to appeal?")
     feedback = FeedbackLog(paths.feedback_dir)
     assert feedback.record(
         reply.result, False, "it did not answer", log_id=reply.log_id, corpus_hash="x"

@@ -86,8 +86,8 @@ def test_the_corpus_loads_with_its_russian_locale():
         ("yes", "вы вернули клубную карту"),
         ("no", "клубная карта все еще у вас"),
     ]
-    assert ru.conditions.vocabulary.prefix("yes") == "Да."
-    assert ru.conditions.vocabulary.prefix("no") == "Нет."
+    assert ru.language.headline("yes") == "Да."
+    assert ru.language.headline("no") == "Нет."
     # The same actions, with the same risk.
     assert [(a.kind, a.risky) for a in ru.lexicon.actions] == [("sign", True)]
     assert [t.id for t in ru.out_of_scope] == ["nutrition", "weather"]

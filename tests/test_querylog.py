@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from app.answer.engine import Engine
-from app.answer.records import Answer
-from app.answer.retrieve import Hit
+from app.reading.conditions import MAX_OPTIONS
+from app.serve.ask import Asker
 from app.serve.feedback import FeedbackLog, read_feedback
-from app.serve.page import MAX_OPTIONS, Shown, api_ask, build_app, respond
+from app.serve.page import build_app
 from app.serve.querylog import QUESTIONS_FILE, QuestionLog, enabled, entry, read_log
-from tests.test_ui import Stub, appeal_answer, page_events, refusal
+from app.serve.replies import Shown, respond
+from tests.conftest import StubEngine
+from tests.test_ui import appeal_answer, page_events, refusal
 
 QUESTION = "Should I close the dispute before I am paid?"
 LOG_KEYS = [
@@ -49,13 +51,6 @@ FEEDBACK_KEYS = [
 
 def corpus_hash(engine: Engine) -> str:
     return engine.load().index.manifest["corpus"]["hash"]
-
-
-class LoggedStub(Stub):
-    """A fixed answer with an empty ranking, for a page with a question log."""
-
-    def ask_with_hits(self, question: str) -> tuple[Answer, list[Hit]]:
-        return self.answer, []
 
 
 def test_a_logged_answer_has_the_documented_record(engine: Engine, tmp_path: Path):
@@ -131,9 +126,9 @@ def test_an_unwritable_log_warns_once_and_answering_goes_on(engine: Engine, tmp_
     blocked.write_text("")
     questions = QuestionLog(blocked)  # a folder that is a file: every write fails
     with caplog.at_level(logging.WARNING, logger="kbqa.querylog"):
-        first = respond(engine, QUESTION, questions)
-        second = respond(engine, QUESTION, questions)
-        assert api_ask(engine, QUESTION, questions)["verdict"] == "no"
+        first = respond(Asker(engine, questions), QUESTION)
+        second = respond(Asker(engine, questions), QUESTION)
+        assert Asker(engine, questions).ask(QUESTION).to_dict()["verdict"] == "no"
     assert first.answer["verdict"] == second.answer["verdict"] == "no"
     assert first.log_id is None
     assert len([r for r in caplog.records if "question not logged" in r.message]) == 1
@@ -141,16 +136,17 @@ def test_an_unwritable_log_warns_once_and_answering_goes_on(engine: Engine, tmp_
 
 def test_the_api_logs_its_answers_and_not_its_errors(engine: Engine, tmp_path: Path):
     questions = QuestionLog(tmp_path)
-    answer = api_ask(engine, QUESTION, questions)
+    answer = Asker(engine, questions).ask(QUESTION).to_dict()
     assert "id" not in answer  # the JSON contract is unchanged
-    assert api_ask(engine, "   ", questions)["error"].startswith("the question is empty")
+    refused = Asker(engine, questions).ask("   ").to_dict()
+    assert refused["error"].startswith("the question is empty")
     (record,) = read_log(tmp_path)
     assert record["question"] == QUESTION
     assert record["corpus_hash"] == corpus_hash(engine)
 
 
-def test_respond_without_a_log_needs_only_ask():
-    reply = respond(Stub(appeal_answer()), "q")
+def test_respond_without_a_log_logs_nothing():
+    reply = respond(Asker(StubEngine(appeal_answer())), "q")
     assert reply.result == appeal_answer()
     assert (reply.log_id, reply.corpus_hash) == (None, "")
 
@@ -189,7 +185,7 @@ def outputs(shown: tuple) -> dict:
 
 def test_the_page_logs_a_question_and_takes_one_vote_per_answer(engine: Engine, tmp_path: Path):
     questions, feedback = QuestionLog(tmp_path), FeedbackLog(tmp_path)
-    app = build_app(engine, feedback, ("How long to appeal?",), "Scope.", questions)
+    app = build_app(Asker(engine, questions), feedback)
     events = page_events(app)
     (ask,) = events[("click", "kbqa-ask")]
     (helpful,) = events[("click", "kbqa-helpful")]
@@ -236,7 +232,7 @@ def test_the_page_logs_a_question_and_takes_one_vote_per_answer(engine: Engine, 
 
 def test_a_clarifying_option_keeps_the_log_id_and_the_vote(tmp_path: Path):
     questions, feedback = QuestionLog(tmp_path), FeedbackLog(tmp_path)
-    app = build_app(LoggedStub(appeal_answer()), feedback, ("q",), "Scope.", questions)
+    app = build_app(Asker(StubEngine(appeal_answer()), questions), feedback)
     events = page_events(app)
     (ask,) = events[("click", "kbqa-ask")]
     (helpful,) = events[("click", "kbqa-helpful")]
@@ -263,7 +259,7 @@ def test_a_clarifying_option_keeps_the_log_id_and_the_vote(tmp_path: Path):
 
 
 def test_a_page_without_a_log_still_takes_votes(engine: Engine, tmp_path: Path):
-    app = build_app(engine, FeedbackLog(tmp_path), ("q",), "Scope.")
+    app = build_app(Asker(engine), FeedbackLog(tmp_path))
     events = page_events(app)
     (ask,) = events[("click", "kbqa-ask")]
     (helpful,) = events[("click", "kbqa-helpful")]

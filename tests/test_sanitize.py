@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from app.answer.engine import MAX_QUESTION_CHARS, clean_question, is_cut
 from app.errors import InputError
+from app.reading.input import MAX_QUESTION_CHARS, MAX_RAW_CHARS, question_text
 from app.reading.sanitize import readable
 
 SAME = [
@@ -75,8 +75,8 @@ SAME = [
 
 @pytest.mark.parametrize(("raw", "read"), SAME, ids=range(len(SAME)))
 def test_the_cleaner_reads(raw: str, read: str):
-    assert clean_question(raw) == read
-    assert clean_question(read) == read
+    assert question_text(raw) == read
+    assert question_text(read) == read
 
 
 KEPT = [
@@ -96,15 +96,15 @@ KEPT = [
 
 @pytest.mark.parametrize("text", KEPT, ids=range(len(KEPT)))
 def test_other_scripts_and_emoji_are_kept_as_typed(text: str):
-    assert clean_question(text) == text
+    assert question_text(text) == text
 
 
 def test_decomposed_letters_are_composed():
-    assert clean_question("и\u0306 e\u0301") == "й é"
+    assert question_text("и\u0306 e\u0301") == "й é"
 
 
 def test_joiners_that_join_no_emoji_go():
-    assert clean_question("a\u200db 🙂\u200d\u200d🙂 🙂\u200d end") == "ab 🙂🙂 🙂 end"
+    assert question_text("a\u200db 🙂\u200d\u200d🙂 🙂\u200d end") == "ab 🙂🙂 🙂 end"
 
 
 @pytest.mark.parametrize(
@@ -112,38 +112,30 @@ def test_joiners_that_join_no_emoji_go():
 )
 def test_nothing_but_markup_is_an_empty_question(question: str):
     with pytest.raises(InputError, match="empty"):
-        clean_question(question)
+        question_text(question)
 
 
 @pytest.mark.parametrize("question", [42, None, b"bytes", ["list"]])
 def test_non_text_is_refused(question):
     with pytest.raises(InputError, match="must be text"):
-        clean_question(question)
-    assert not is_cut(question)
+        question_text(question)
 
 
 def test_markup_does_not_count_towards_the_length():
     question = "<b>" * 2000 + "can I close the dispute?" + "\x1b[0m" * 2000
-    assert not is_cut(question)
-    assert clean_question(question) == "can I close the dispute?"
+    assert question_text(question) == "can I close the dispute?"
 
 
-def test_a_long_question_is_cut_at_a_word_boundary():
-    question = "<i>word</i> " * 400
-    assert is_cut(question)
-    cut = clean_question(question)
-    assert len(cut) <= MAX_QUESTION_CHARS
-    assert cut.endswith("word")
-    assert clean_question(cut) == cut
-    assert not is_cut(cut)
+def test_a_question_too_long_once_read_is_refused():
+    question = "<i>word</i> " * 250  # 1,250 readable characters
+    with pytest.raises(InputError, match="1,249 characters long; the limit is 1,000"):
+        question_text(question)
+    assert len(question_text("<i>word</i> " * 200)) <= MAX_QUESTION_CHARS
 
 
-def test_a_cut_never_leaves_half_an_emoji_sequence():
-    question = "x" + "👨\u200d👩\u200d👧" * 400
-    cut = clean_question(question)
-    assert len(cut) <= MAX_QUESTION_CHARS
-    assert not cut.endswith("\u200d")
-    assert clean_question(cut) == cut
+def test_far_too_much_text_is_refused_unread():
+    with pytest.raises(InputError, match="20,001 characters long"):
+        question_text("<" * (MAX_RAW_CHARS + 1))
 
 
 ADVERSARIAL = [

@@ -11,13 +11,22 @@ from pathlib import Path
 import pytest
 
 from app.answer.engine import Engine
-from app.answer.records import NOT_COVERED, Answer, Clarify, Confidence, Note, Option, Quote, Why
+from app.answer.records import Answer, Clarify, Confidence, Note, Option, Quote, Why
 from app.config import Paths
 from app.index.embed import FakeEmbedder
+from app.reading.conditions import MAX_OPTIONS
+from app.serve.ask import Asker
 from app.serve.feedback import FeedbackLog
-from app.serve.page import MAX_OPTIONS, PROMPT, api_ask, build_app, choose, respond
+from app.serve.page import build_app
 from app.serve.render import render_html, render_text
-from tests.conftest import ANSWER_KEYS
+from app.serve.replies import choose, respond
+from tests.conftest import ANSWER_KEYS, StubEngine, repo_corpus
+
+NOT_COVERED = "The guide doesn't cover this."
+ENGLISH = StubEngine.labels(None, "en")  # type: ignore[arg-type]
+RUSSIAN = StubEngine.labels(None, "ru")  # type: ignore[arg-type]
+# What the fixture corpus's page says in an empty answer area (its scope's prompt).
+PROMPT = "Type a question about returns, or pick an example above."
 
 SCOPE = "The guide covers AliExpress disputes: when to keep one open and when to cancel it."
 
@@ -30,7 +39,14 @@ def quote(passage_id: str, section: str, matched: str, matched_text: str) -> Quo
         text=text,
         highlight=text.split(". ")[0] + ".",
         score=0.8,
-        why=Why(matched, matched_text, 0.9, 0.3, 1, 3),
+        why=Why(
+            matched=matched,
+            matched_text=matched_text,
+            dense=0.9,
+            lexical=0.3,
+            dense_rank=1,
+            lexical_rank=3,
+        ),
     )
 
 
@@ -38,16 +54,16 @@ def appeal_answer(clarify: bool = True) -> Answer:
     """A hand-made "it depends" answer, as the engine gives for "can I still appeal?"."""
     options = (
         Option(
-            "15 days or fewer",
-            "yes",
-            "Yes. You can appeal within 15 days of the dispute closing.",
-            ("appeal-window",),
+            label="15 days or fewer",
+            verdict="yes",
+            headline="Yes. You can appeal within 15 days of the dispute closing.",
+            quotes=("appeal-window",),
         ),
         Option(
-            "More than 15 days",
-            "no",
-            "No. After 15 days the decision is final.",
-            ("appeal-late", "appeal-window"),
+            label="More than 15 days",
+            verdict="no",
+            headline="No. After 15 days the decision is final.",
+            quotes=("appeal-late", "appeal-window"),
         ),
     )
     return Answer(
@@ -58,9 +74,12 @@ def appeal_answer(clarify: bool = True) -> Answer:
             quote("appeal-window", "Appeals", "question", "How long do I have to appeal?"),
             quote("appeal-late", "Late appeals", "rule", "After 15 days the decision is final."),
         ),
-        confidence=Confidence("medium", 0.55),
+        confidence=Confidence(band="medium", score=0.55),
         related=("How do I cancel a dispute?",),
-        clarify=Clarify("How many days ago did the dispute close?", options) if clarify else None,
+        clarify=Clarify(question="How many days ago did the dispute close?", options=options)
+        if clarify
+        else None,
+        language="en",
     )
 
 
@@ -70,26 +89,19 @@ def refusal() -> Answer:
         verdict="not_covered",
         headline=f"{NOT_COVERED} {SCOPE}",
         quotes=(),
-        confidence=Confidence("none", 0.1),
+        confidence=Confidence(band="none", score=0.1),
         related=("Should I close the dispute if the seller offers a PayPal refund?",),
+        clarify=None,
+        language="en",
     )
 
 
-class Stub:
-    """An engine that gives one fixed answer, for what the real engine can't be made to say."""
-
-    def __init__(self, answer: Answer):
-        self.answer = answer
-
-    def ask(self, question: str) -> Answer:
-        return self.answer
-
-    def labels(self, language: str) -> dict[str, str]:
-        return {}
+def asker(engine) -> Asker:
+    return Asker(engine)
 
 
 def test_reply_for_a_question(engine: Engine):
-    reply = respond(engine, "Should I close the dispute before I am paid?")
+    reply = respond(asker(engine), "Should I close the dispute before I am paid?")
     assert 'class="kbqa-badge kbqa-no"' in reply.html
     assert "<mark>" in reply.html
     assert reply.answer["verdict"] == "no"
@@ -99,7 +111,7 @@ def test_reply_for_a_question(engine: Engine):
 
 @pytest.mark.parametrize("question", ["", "   ", None, 42])
 def test_empty_or_odd_input_gets_a_friendly_prompt_once(engine: Engine, question):
-    reply = respond(engine, question)
+    reply = respond(asker(engine), question)
     assert reply.answer is None
     assert reply.result is None
     assert reply.options == ()
@@ -109,23 +121,26 @@ def test_empty_or_odd_input_gets_a_friendly_prompt_once(engine: Engine, question
 
 def test_the_prompt_points_up_to_the_examples():
     # The examples are above the answer area, where the prompt shows.
-    assert "above" in PROMPT
-    assert "below" not in PROMPT
+    prompt = repo_corpus().scope.word("prompt")
+    assert "above" in prompt
+    assert "below" not in prompt
 
 
-def test_long_question_is_cut_with_a_notice(engine: Engine):
-    reply = respond(engine, "Should I close the dispute before I am paid? " * 40)
-    assert "first 1,000 characters" in reply.notice
-    assert len(reply.answer["question"]) <= 1000
+def test_a_long_question_is_refused_with_a_friendly_line(engine: Engine):
+    reply = respond(asker(engine), "Should I close the dispute before I am paid? " * 40)
+    assert reply.answer is None
+    assert "Your question is 1,800 characters long" in reply.html
+    assert "1000 characters or fewer" in reply.html
 
 
 def test_api_returns_the_json_contract(engine: Engine):
-    answer = api_ask(engine, "How long do I have to appeal?")
+    answer = asker(engine).ask("How long do I have to appeal?").to_dict()
     assert list(answer) == ANSWER_KEYS
     json.dumps(answer)  # plain JSON types only
-    assert api_ask(engine, "  ") == {
+    assert asker(engine).ask("  ").to_dict() == {
         "question": "  ",
-        "error": "the question is empty: type a question about your AliExpress dispute",
+        "error": "the question is empty: type a question",
+        "status": 400,
     }
 
 
@@ -142,24 +157,35 @@ def test_html_escapes_everything():
                 text=f"before {evil} after",
                 highlight=evil,
                 score=0.5,
-                why=Why("question", evil, 0.5, 0.5, 1, 1),
-                notes=(Note(evil, evil),),
+                why=Why(
+                    matched="question",
+                    matched_text=evil,
+                    dense=0.5,
+                    lexical=0.5,
+                    dense_rank=1,
+                    lexical_rank=1,
+                ),
+                notes=(Note(term=evil, means=evil),),
             ),
         ),
-        confidence=Confidence("high", 0.5),
+        confidence=Confidence(band="high", score=0.5),
         related=(evil,),
-        clarify=Clarify(evil, (Option(evil, "yes", evil, ("x\"'",)),)),
+        clarify=Clarify(
+            question=evil,
+            options=(Option(label=evil, verdict="yes", headline=evil, quotes=("x\"'",)),),
+        ),
+        language="en",
     )
-    html = render_html(answer)
+    html = render_html(answer, ENGLISH)
     assert "<img" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<mark>&lt;img" in html
     assert '<p class="kbqa-clarify">&lt;img src=x onerror=alert(1)&gt;</p>' in html
-    assert "<img" not in render_html(answer.choose(0))
+    assert "<img" not in render_html(answer.choose(0), ENGLISH)
 
 
 def test_text_lists_the_clarifying_question_and_its_options_after_the_confidence():
-    lines = render_text(appeal_answer()).splitlines()
+    lines = render_text(appeal_answer(), ENGLISH).splitlines()
     assert lines[0].startswith("IT DEPENDS  It depends.")
     assert lines[1].startswith("confidence: medium")
     at = lines.index("How many days ago did the dispute close?")
@@ -168,18 +194,18 @@ def test_text_lists_the_clarifying_question_and_its_options_after_the_confidence
         "  1. 15 days or fewer: YES  Yes. You can appeal within 15 days of the dispute closing.",
         "  2. More than 15 days: NO  No. After 15 days the decision is final.",
     ]
-    assert "How many days" not in render_text(appeal_answer(clarify=False))
+    assert "How many days" not in render_text(appeal_answer(clarify=False), ENGLISH)
 
 
 def test_html_asks_the_clarifying_question_after_the_quotes_next_to_the_buttons():
-    html = render_html(appeal_answer())
+    html = render_html(appeal_answer(), ENGLISH)
     assert '<p class="kbqa-clarify">How many days ago did the dispute close?</p>' in html
     assert html.index("kbqa-clarify") > html.rindex("kbqa-quote")
-    assert "kbqa-clarify" not in render_html(appeal_answer(clarify=False))
+    assert "kbqa-clarify" not in render_html(appeal_answer(clarify=False), ENGLISH)
 
 
 def test_why_names_the_guides_question_and_leaves_the_numbers_to_the_json():
-    html = render_html(appeal_answer())
+    html = render_html(appeal_answer(), ENGLISH)
     why = html[html.index('<details class="kbqa-why">') :]
     assert "Your question is closest to the guide's question “How long do I have to appeal?”" in (
         why
@@ -194,40 +220,45 @@ def test_why_for_a_sentence_or_the_whole_text():
     answer = appeal_answer(clarify=False)
     sentence = quote("a", "S", "sentence", "A second sentence.")
     text = quote("b", "T", "text", "The guide's words about b. A second sentence.")
-    html = render_html(Answer(**{**answer.__dict__, "quotes": (sentence, text)}))
+    html = render_html(answer.model_copy(update={"quotes": (sentence, text)}), ENGLISH)
     assert "this sentence of the passage: “A second sentence.”" in html
     assert "Your question matches the words of this passage." in html
 
 
 def test_a_refusal_is_one_short_line_without_the_scope_or_the_examples_again():
-    reply = respond(Stub(refusal()), "what's the weather in Paris?")
+    reply = respond(asker(StubEngine(refusal())), "what's the weather in Paris?")
     assert f'<p class="kbqa-headline">{escape(NOT_COVERED)}</p>' in reply.html
     assert "covers AliExpress disputes" not in reply.html  # the page's top shows the scope
     assert "examples above" in reply.html
     assert reply.related == ()  # a refusal's related questions are the page's examples
     assert reply.answer["headline"].endswith(SCOPE)  # the JSON keeps the whole headline
-    assert SCOPE in render_text(refusal())  # and so does the terminal, which has no intro
+    assert SCOPE in render_text(refusal(), ENGLISH)  # and so does the terminal, which has no intro
 
 
 def test_a_clarifying_answer_offers_its_options():
     answer = appeal_answer()
-    reply = respond(Stub(answer), "can I still appeal my dispute?")
+    reply = respond(asker(StubEngine(answer)), "can I still appeal my dispute?")
     assert reply.options == ("15 days or fewer", "More than 15 days")
     assert reply.result == answer
     assert reply.answer["clarify"]["question"] == "How many days ago did the dispute close?"
-    assert respond(Stub(appeal_answer(clarify=False)), "q").options == ()
+    assert respond(asker(StubEngine(appeal_answer(clarify=False))), "q").options == ()
 
 
 def test_at_most_four_options_get_a_button():
     answer = appeal_answer()
-    many = Clarify("Which?", tuple(Option(f"o{n}", "yes", "Yes.", ()) for n in range(6)))
-    reply = respond(Stub(Answer(**{**answer.__dict__, "clarify": many})), "q")
+    many = Clarify(
+        question="Which?",
+        options=tuple(
+            Option(label=f"o{n}", verdict="yes", headline="Yes.", quotes=()) for n in range(6)
+        ),
+    )
+    reply = respond(asker(StubEngine(answer.model_copy(update={"clarify": many}))), "q")
     assert reply.options == ("o0", "o1", "o2", "o3")
     assert len(reply.options) == MAX_OPTIONS
 
 
 def test_choosing_an_option_answers_for_that_side():
-    reply = choose(appeal_answer(), 1)
+    reply = choose(appeal_answer(), 1, ENGLISH)
     assert 'class="kbqa-badge kbqa-no"' in reply.html
     assert "No. After 15 days the decision is final." in reply.html
     assert "kbqa-clarify" not in reply.html
@@ -237,14 +268,13 @@ def test_choosing_an_option_answers_for_that_side():
     assert [q["id"] for q in reply.answer["quotes"]] == ["appeal-late", "appeal-window"]
     assert reply.related == ("How do I cancel a dispute?",)
 
-    assert choose(appeal_answer(), 0).answer["verdict"] == "yes"
+    assert choose(appeal_answer(), 0, ENGLISH).answer["verdict"] == "yes"
 
 
-def test_a_stale_or_early_option_click_never_fails():
-    assert PROMPT in choose(None, 0).html
+def test_a_stale_option_click_never_fails():
     answer = appeal_answer(clarify=False)
-    assert choose(answer, 0).answer == answer.to_dict()  # the options already went
-    assert choose(appeal_answer(), 7).options == ("15 days or fewer", "More than 15 days")
+    assert choose(answer, 0, ENGLISH).answer == answer.to_dict()  # the options already went
+    assert choose(appeal_answer(), 7, ENGLISH).options == ("15 days or fewer", "More than 15 days")
 
 
 def test_feedback_is_appended_as_json_lines(tmp_path: Path):
@@ -275,7 +305,7 @@ def test_unwritable_feedback_is_logged_once_and_never_raises(tmp_path: Path, cap
 
 
 def test_app_builds_with_the_ask_endpoint(engine: Engine, tmp_path: Path):
-    app = build_app(engine, FeedbackLog(tmp_path), ("How long to appeal?",), "Scope.")
+    app = build_app(asker(engine), FeedbackLog(tmp_path))
     endpoints = app.get_api_info()["named_endpoints"]
     assert "/ask" in endpoints
     assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question"]
@@ -294,7 +324,7 @@ def page_events(app) -> dict[tuple[str, str], object]:
 
 def test_option_buttons_answer_in_one_click_and_feedback_gets_the_json(tmp_path: Path):
     feedback = FeedbackLog(tmp_path)
-    app = build_app(Stub(appeal_answer()), feedback, ("How long to appeal?",), "Scope.")
+    app = build_app(asker(StubEngine(appeal_answer())), feedback)
     events = page_events(app)
     (ask,) = events[("click", "kbqa-ask")]
     shown = ask.fn("can I still appeal my dispute?")
@@ -330,7 +360,7 @@ def test_option_buttons_answer_in_one_click_and_feedback_gets_the_json(tmp_path:
 def test_no_page_event_announces_gradios_untranslated_status(engine: Engine, tmp_path: Path):
     # Any other show_progress makes Gradio's status tracker tell screen readers
     # "common.complete" when an event ends.
-    app = build_app(engine, FeedbackLog(tmp_path), ("How long to appeal?",), "Scope.")
+    app = build_app(asker(engine), FeedbackLog(tmp_path))
     page = [fn for fn in app.fns.values() if fn.targets and fn.name != "ask_api"]
     assert page
     assert {fn.show_progress for fn in page} == {"hidden"}
@@ -338,30 +368,20 @@ def test_no_page_event_announces_gradios_untranslated_status(engine: Engine, tmp
 
 def test_api_reports_an_unusable_index_as_an_error_not_a_crash(tmp_path: Path, fake: FakeEmbedder):
     broken = Engine(Paths(tmp_path / "no-corpus", tmp_path / "no-index", tmp_path), embedder=fake)
-    assert api_ask(broken, "How long do I have to appeal?") == {
+    assert asker(broken).ask("How long do I have to appeal?").to_dict() == {
         "question": "How long do I have to appeal?",
-        "error": "kbqa cannot answer right now; try again in a moment",
+        "error": "kbqa cannot answer right now: its index is unavailable; try again in a moment",
+        "status": 503,
     }
-    reply = respond(broken, "How long do I have to appeal?")
+    reply = respond(asker(broken), "How long do I have to appeal?")
     assert reply.answer is None
     assert "cannot answer right now" in reply.html
     assert reply.notice == ""  # said once
 
 
-class RussianStub(Stub):
-    """Labels from the repository's corpus/ru/language.md, as the real engine gives them."""
-
-    def labels(self, language: str) -> dict[str, str]:
-        from app.corpus.load import load_corpus
-        from tests.conftest import REPO
-
-        (locale,) = load_corpus(REPO / "corpus").locales
-        return dict(locale.language.labels) if language == locale.code else {}
-
-
 def test_a_russian_answer_is_labelled_in_russian_around_the_english_quote():
-    answer = Answer(**{**appeal_answer().__dict__, "language": "ru", "verdict": "yes"})
-    reply = respond(RussianStub(answer), "можно ещё подать апелляцию?")
+    answer = appeal_answer().model_copy(update={"language": "ru", "verdict": "yes"})
+    reply = respond(asker(StubEngine(answer)), "можно ещё подать апелляцию?")
     assert 'class="kbqa-badge kbqa-yes" role="status">Да</span>' in reply.html
     assert "Уверенность: <b>средняя</b>" in reply.html
     assert "<summary>Почему такой ответ</summary>" in reply.html
@@ -369,8 +389,7 @@ def test_a_russian_answer_is_labelled_in_russian_around_the_english_quote():
     assert "After 15 days the decision is final." in reply.html  # the quote stays the guide's
     assert reply.answer["language"] == "ru"
     # A clarifying option clicked keeps the Russian labels.
-    labels = RussianStub(answer).labels("ru")
-    assert "Да</span>" in choose(answer, 0, labels).html
-    text = render_text(answer, labels=labels)
+    assert "Да</span>" in choose(answer, 0, RUSSIAN).html
+    text = render_text(answer, RUSSIAN)
     assert text.startswith("ДА  ")
     assert "уверенность: средняя" in text

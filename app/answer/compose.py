@@ -37,7 +37,8 @@ from app.answer.conditional import Ask, Decided, SideOf, decide
 from app.answer.records import Answer, Clarify, Confidence, Note, Option, Quote, Why
 from app.answer.retrieve import Hit, Settings
 from app.corpus.records import GlossaryEntry, Passage, Scope
-from app.reading.conditions import Conditions, Vocabulary
+from app.reading.conditions import Conditions
+from app.reading.language import Language
 from app.reading.question import Analysis
 from app.reading.situation import Situation
 from app.reading.text import find_terms, split_sentences
@@ -82,7 +83,7 @@ def compose(
     situation: Situation | None = None,
     points: dict[str, tuple[Evidence, ...]] | None = None,
     conditions: Conditions | None = None,
-    language: str = "en",
+    language: Language,
 ) -> Answer:
     """``out_of_scope`` is the question's cosine to the nearest out-of-scope question;
     ``points`` holds, for the conditional point of each candidate passage, the evidence for
@@ -92,7 +93,7 @@ def compose(
         or evidence[0].hit.score < settings.threshold
         or out_of_scope - evidence[0].hit.dense > settings.out_of_scope_margin
     ):
-        return _not_covered(question, evidence, scope, conditions or Conditions(), language)
+        return _not_covered(question, evidence, scope, language)
 
     top = evidence[0]
     confidence = _confidence(top.hit.score, settings)
@@ -102,9 +103,13 @@ def compose(
         if e.hit.score >= max(settings.threshold, top.hit.score - settings.quote_margin)
     ]
     verdict, matched = _verdict(analysis, top)
-    wording = (conditions or Conditions()).vocabulary
     conditional, point = _conditional(
-        analysis, situation or Situation(), quoted, points or {}, conditions or Conditions()
+        analysis,
+        situation or Situation(),
+        quoted,
+        points or {},
+        conditions or Conditions(),
+        language,
     )
     clarify = None
     by_id = {e.hit.passage.id: e for e in point}
@@ -114,7 +119,8 @@ def compose(
         quoted = _unique([first, *quoted])
     elif isinstance(conditional, Ask):
         verdict = "depends"
-        clarify = Clarify(conditional.question, _advised(conditional, analysis, wording))
+        options = _advised(conditional, analysis, language)
+        clarify = Clarify(question=conditional.question, options=options)
         sides = [by_id[pid] for option in conditional.options for pid in option.quotes]
         quoted = _unique([top, *sides, *quoted])
 
@@ -135,11 +141,11 @@ def compose(
     if isinstance(conditional, Decided):
         headline = conditional.headline
     elif isinstance(conditional, Ask):
-        headline = f"{wording.prefix('depends')} {conditional.because}"
+        headline = f"{language.headline('depends')} {conditional.because}"
     else:
         headline = top.hit.passage.rule
-        if wording.prefix(verdict):
-            headline = f"{wording.prefix(verdict)} {headline}"
+        if language.headline(verdict):
+            headline = f"{language.headline(verdict)} {headline}"
         headline = _with_fact(headline, analysis, [e.hit.passage for e in quoted])
 
     quotes = tuple(_quote(e, analysis, glossary) for e in quoted)
@@ -151,7 +157,7 @@ def compose(
         confidence=confidence,
         related=_related(question, evidence, {q.id for q in quotes}),
         clarify=clarify,
-        language=language,
+        language=language.code,
     )
 
 
@@ -161,6 +167,7 @@ def _conditional(
     quoted: list[Evidence],
     points: dict[str, tuple[Evidence, ...]],
     conditions: Conditions,
+    language: Language,
 ) -> tuple[Decided | Ask | None, tuple[Evidence, ...]]:
     """The conditional answer, if a quoted passage is one side of a point that applies.
 
@@ -187,10 +194,10 @@ def _conditional(
         # A passage referring to a point asks the questions its sides' passage asks.
         definer = next(p.hit.passage for p in point if p.hit.passage.sides)
         asks = passage.asks if passage.sides or passage.asks != "any" else definer.asks
-        decision = decide(analysis, situation, sides, conditions, matched_verdict, asks)
+        decision = decide(analysis, situation, sides, conditions, matched_verdict, asks, language)
         if isinstance(decision, Decided) and _endorses_risk(decision.verdict, analysis):
             decision = _guarded(
-                decision, analysis, situation, e, sides, conditions, matched_verdict, asks
+                decision, analysis, situation, e, sides, conditions, matched_verdict, asks, language
             )
         if decision is not None:
             return decision, point
@@ -206,6 +213,7 @@ def _guarded(
     conditions: Conditions,
     matched_verdict: str | None,
     asks: str,
+    language: Language,
 ) -> Decided | Ask | None:
     """A conditional answer that tells the buyer to do a risky thing, made safe.
 
@@ -227,18 +235,16 @@ def _guarded(
         if vouched:
             return decision
         unread = Situation(durations=situation.durations)
-        asked = decide(analysis, unread, sides, conditions, matched_verdict, asks)
+        asked = decide(analysis, unread, sides, conditions, matched_verdict, asks, language)
         return asked or replace(
-            decision, verdict="depends", headline=_depends(decision.headline, conditions.vocabulary)
+            decision, verdict="depends", headline=_depends(decision.headline, language)
         )
     if analysis.permission or not decision.on_days:
         return decision
-    return replace(
-        decision, verdict="depends", headline=_depends(decision.headline, conditions.vocabulary)
-    )
+    return replace(decision, verdict="depends", headline=_depends(decision.headline, language))
 
 
-def _advised(ask: Ask, analysis: Analysis, wording: Vocabulary) -> tuple[Option, ...]:
+def _advised(ask: Ask, analysis: Analysis, language: Language) -> tuple[Option, ...]:
     """The options of a clarifying question, safe for a question of advice.
 
     An option picking a number of days ("5 days or fewer": you can still cancel) says what
@@ -249,19 +255,19 @@ def _advised(ask: Ask, analysis: Analysis, wording: Vocabulary) -> tuple[Option,
     if not ask.on_days or analysis.permission:
         return ask.options
     return tuple(
-        replace(o, verdict="depends", headline=_depends(o.headline, wording))
+        o.model_copy(update={"verdict": "depends", "headline": _depends(o.headline, language)})
         if _endorses_risk(o.verdict, analysis)
         else o
         for o in ask.options
     )
 
 
-def _depends(headline: str, wording: Vocabulary) -> str:
+def _depends(headline: str, language: Language) -> str:
     """The same reason under "It depends." instead of "Yes."/"No."."""
     for verdict in ("yes", "no"):
-        prefix = wording.prefix(verdict)
+        prefix = language.headline(verdict)
         if prefix and headline.startswith(prefix):
-            return f"{wording.prefix('depends')} {headline[len(prefix) :].strip()}"
+            return f"{language.headline('depends')} {headline[len(prefix) :].strip()}"
     return headline
 
 
@@ -274,18 +280,19 @@ def _unique(evidence: list[Evidence]) -> list[Evidence]:
 
 
 def _not_covered(
-    question: str, evidence: list[Evidence], scope: Scope, conditions: Conditions, language: str
+    question: str, evidence: list[Evidence], scope: Scope, language: Language
 ) -> Answer:
     score = evidence[0].hit.score if evidence else 0.0
-    headline = f"{conditions.vocabulary.not_covered()} {scope.text}".strip()
+    headline = f"{language.label('headline-not-covered')} {scope.text}".strip()
     return Answer(
         question=question,
         verdict="not_covered",
         headline=headline,
         quotes=(),
-        confidence=Confidence("none", round(score, 4)),
+        confidence=Confidence(band="none", score=round(score, 4)),
         related=scope.examples[:MAX_RELATED],
-        language=language,
+        clarify=None,
+        language=language.code,
     )
 
 
@@ -296,7 +303,7 @@ def _confidence(score: float, settings: Settings) -> Confidence:
         band = "medium"
     else:
         band = "low"
-    return Confidence(band, round(score, 4))
+    return Confidence(band=band, score=round(score, 4))
 
 
 def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, int | None]:
@@ -403,7 +410,7 @@ def _quote(e: Evidence, analysis: Analysis, glossary: tuple[GlossaryEntry, ...])
 
         highlight = sentences[max(range(len(sentences)), key=weight)]
     notes = tuple(
-        Note(term, means)
+        Note(term=term, means=means)
         for term, means in find_terms(passage.text, {g.term: g.meaning for g in glossary if g.note})
     )
     return Quote(

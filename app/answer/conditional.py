@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from app.answer.records import Option
 from app.reading.conditions import Condition, Conditions, Side, Variable
+from app.reading.language import Language
 from app.reading.question import Analysis
 from app.reading.situation import Situation
 
@@ -83,7 +84,8 @@ def decide(
     sides: list[SideOf],
     conditions: Conditions,
     matched_verdict: str | None,
-    asks: str = "any",
+    asks: str,
+    language: Language,
 ) -> Decided | Ask | None:
     """The conditional answer for a question whose passage belongs to a point.
 
@@ -120,7 +122,7 @@ def decide(
         verdict = verdict_of(holding.side)
         reason = conditions.vocabulary.word(
             "said",
-            figure=f" {conditions.vocabulary.word('and') or 'and'} ".join(figures),
+            figure=f" {conditions.vocabulary.word('and')} ".join(figures),
             because=holding.side.because,
         )
         from_words = any(
@@ -128,7 +130,7 @@ def decide(
             for n in holding.side.variables
             if n in stated
         )
-        headline = f"{conditions.vocabulary.prefix(verdict)} {reason}".strip()
+        headline = f"{language.headline(verdict)} {reason}".strip()
         on_days = all(by_name[n].is_quantity for n in holding.side.variables if n in stated)
         return Decided(verdict, headline, holding.passage, from_words, on_days)
     if not possible or definite or len({verdict_of(s.side) for s in possible}) < 2:
@@ -145,9 +147,10 @@ def decide(
         if verdict == "depends":  # another unknown still decides: say which
             later = next(n for s in group for n in s.side.variables if n != asked.id)
             because = by_name[later].ask
-        headline = f"{conditions.vocabulary.prefix(verdict)} {_sentence(because)}".strip()
+        headline = f"{language.headline(verdict)} {_sentence(because)}".strip()
         passages = tuple(dict.fromkeys(s.passage for s in group))
-        options.append(Option(_label(asked, condition, conditions), verdict, headline, passages))
+        label = _label(asked, condition, conditions)
+        options.append(Option(label=label, verdict=verdict, headline=headline, quotes=passages))
     if len({o.verdict for o in options}) < 2:
         return None
     because = _sentence(possible[0].side.because)

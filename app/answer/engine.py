@@ -22,15 +22,14 @@ from app.answer.ranking import Ranking
 from app.answer.records import Answer
 from app.answer.retrieve import Hit, Query, Retriever, Settings
 from app.config import Paths
-from app.errors import IndexProblem, InputError, KbqaError
+from app.corpus.records import Scope
+from app.errors import IndexProblem, KbqaError
 from app.index.calibration import read_calibration
 from app.index.embed import Embedder, MultilingualEmbedder, get_embedder
 from app.index.onnx_encoder import ENV_ENCODER, encoder_setting, query_encoder
 from app.index.store import CALIBRATION, Index, check_model, load_index, manifest_path
+from app.reading.input import question_text
 from app.reading.language import detect
-from app.reading.sanitize import readable
-
-MAX_QUESTION_CHARS = 1000
 
 log = logging.getLogger("kbqa.engine")
 CANDIDATES = 6  # passages considered for quotes, cautious runner-ups and related questions
@@ -53,37 +52,6 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def clean_question(question: object) -> str:
-    """The question as kbqa will read it; ``InputError`` when there is nothing to read.
-
-    Markup, terminal escape sequences and invisible characters go, other control
-    characters become spaces, whitespace collapses (see ``app.reading.sanitize``), and a question
-    longer than ``MAX_QUESTION_CHARS`` is cut at a word boundary (callers compare lengths
-    to tell the buyer). Cleaning a cleaned question changes nothing.
-    """
-    if not isinstance(question, str):
-        raise InputError(f"a question must be text, not {type(question).__name__}")
-    text = _readable(question)
-    if not text:
-        raise InputError("the question is empty: type a question about your AliExpress dispute")
-    if len(text) > MAX_QUESTION_CHARS:
-        cut = text[:MAX_QUESTION_CHARS]
-        # Read again: a cut inside an emoji sequence must not leave a dangling joiner.
-        text = _readable(cut[: cut.rfind(" ")] if " " in cut else cut)
-    return text
-
-
-def is_cut(question: str) -> bool:
-    """Whether ``clean_question`` shortens this question."""
-    return isinstance(question, str) and len(_readable(question)) > MAX_QUESTION_CHARS
-
-
-def _readable(question: str) -> str:
-    # Lone surrogates (from undecodable bytes) become spaces with the other control
-    # characters: no tokenizer can take them.
-    return readable(question)
 
 
 def load_settings(
@@ -213,6 +181,12 @@ class Engine:
         view = index.locale(language) or index
         return dict(view.language.labels) if view.language else {}
 
+    def scope(self, language: str) -> Scope:
+        """What the guide covers and its words on the page, in ``language`` (the main
+        language's for any other code)."""
+        index = self._state().retriever.index
+        return (index.locale(language) or index).scope
+
     @property
     def main_language(self) -> str:
         """The code of the corpus's main language ("en")."""
@@ -292,18 +266,18 @@ class Engine:
             self._loaded = _Loaded(retriever, stamp or ((0, 0), None))
             return self._loaded
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: object) -> Answer:
         return self.ask_with_hits(question)[0]
 
     def ask_with_hits(
-        self, question: str, *, settings: Settings | None = None, query: Query | None = None
+        self, question: object, *, settings: Settings | None = None, query: Query | None = None
     ) -> tuple[Answer, Ranking]:
         """The answer and the ranking behind it (for evaluation and calibration): a lazy
         sequence, scored past the candidates only when read past them.
 
         ``settings`` overrides the calibrated ones; ``query`` reuses a prepared question.
         """
-        text = clean_question(question)
+        text = question_text(question)
         state = self._state()
         index = state.retriever.index
         language = _detect(index, text)
@@ -349,12 +323,12 @@ class Engine:
             situation=query.situation,
             points=points,
             conditions=index.conditions,
-            language=language,
+            language=retriever.language,
         )
         return answer, ranking
 
     def prepare(self, question: str) -> Query:
-        text = clean_question(question)
+        text = question_text(question)
         return self.retriever_for(self.language_of(text)).prepare(text)
 
     def prepare_many(
@@ -362,7 +336,7 @@ class Engine:
     ) -> dict[str, Query]:
         """Prepared queries by question, each language's encoded in one batch; ``known``
         holds vectors at hand by (language, question)."""
-        texts = list(dict.fromkeys(clean_question(q) for q in questions))
+        texts = list(dict.fromkeys(question_text(q) for q in questions))
         by_language: dict[str, list[str]] = {}
         for text in texts:
             by_language.setdefault(self.language_of(text), []).append(text)

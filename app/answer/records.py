@@ -1,27 +1,34 @@
-"""The answer kbqa gives, as typed records: the JSON contract of every shell.
+"""The answer kbqa gives, as typed records: the one schema of every shell.
 
-``Answer.to_dict`` is what ``kbqa ask --json``, the web page's ``/ask`` API and the
-feedback log serialise: a verdict, a headline, verbatim quotes with their highlight and
-notes, a confidence band, related questions and, when the guide's verdict turns on
-something the question did not say, a clarifying question whose options each carry a
-whole answer.
+A verdict, a headline, verbatim quotes with their highlight and notes, a confidence band,
+related questions and, when the guide's verdict turns on something the question did not
+say, a clarifying question whose options each carry a whole answer. The records are
+frozen pydantic models, so the same classes are what ``compose`` returns, what
+``kbqa ask --json``, Gradio's ``/ask``, the REST API and the logs serialise
+(``Answer.to_dict``), and what ``/openapi.json`` documents: the contract is written once.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
-VERDICTS = ("yes", "no", "depends", "info", "not_covered")
-PREFIX = {"yes": "Yes.", "no": "No.", "depends": "It depends."}
-NOT_COVERED = "The guide doesn't cover this."
+from pydantic import BaseModel, ConfigDict, Field
+
+Verdict = Literal["yes", "no", "depends", "info", "not_covered"]
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+Band = Literal["high", "medium", "low", "none"]
 
 
-@dataclass(frozen=True)
-class Why:
+class Record(BaseModel):
+    """A frozen record: its fields are its whole contract, and unknown ones are refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Why(Record):
     """Why a passage was quoted: its best-matching vector and its two ranks."""
 
-    matched: str  # "question", "rule", "sentence" or "text"
+    matched: str = Field(description='"question", "rule", "sentence" or "text"')
     matched_text: str
     dense: float
     lexical: float
@@ -29,61 +36,65 @@ class Why:
     lexical_rank: int
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(Record):
+    """A glossary term of the quote and what it means."""
+
     term: str
     means: str
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(Record):
+    """A passage of the guide, verbatim, with the sentence that answers highlighted."""
+
     id: str
     section: str
     text: str
-    highlight: str
+    highlight: str = Field(description="the sentence of `text` that answers the question")
     score: float
     why: Why
     notes: tuple[Note, ...] = ()
 
 
-@dataclass(frozen=True)
-class Confidence:
-    band: str  # "high", "medium", "low" or "none"
+class Confidence(Record):
+    band: Band
     score: float
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Record):
     """One answer to a clarifying question: what kbqa says if the buyer picks it."""
 
-    label: str  # "15 days or fewer", "Yes, it has arrived"
-    verdict: str
+    label: str = Field(description='"15 days or fewer", "Yes, it has arrived"')
+    verdict: Verdict
     headline: str
-    quotes: tuple[str, ...]  # ids of the passages that support this side, first one first
+    quotes: tuple[str, ...] = Field(
+        description="ids of the quotes that support this side, first first"
+    )
 
 
-@dataclass(frozen=True)
-class Clarify:
+class Clarify(Record):
     """The guide's verdict turns on something the question did not say: ask it."""
 
-    question: str  # "How many days ago did the dispute close?"
+    question: str = Field(description='"How many days ago did the dispute close?"')
     options: tuple[Option, ...]
 
 
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    verdict: str
+class Answer(Record):
+    """kbqa's answer: the JSON contract of `kbqa ask --json`, Gradio's /ask and the API."""
+
+    question: str = Field(description="the question as kbqa read it")
+    verdict: Verdict
     headline: str
     quotes: tuple[Quote, ...]
     confidence: Confidence
     related: tuple[str, ...]
-    clarify: Clarify | None = None
-    language: str = "en"  # the question's language, which the headline is worded in
+    clarify: Clarify | None = Field(
+        description="null, or a question whose options each carry a whole answer"
+    )
+    language: str = Field(description="the question's language, which the headline is worded in")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: records become objects, tuples become lists."""
-        return _plain(asdict(self))
+        return self.model_dump(mode="json")
 
     def choose(self, option: int) -> Answer:
         """The answer once the buyer picks ``clarify.options[option]``: that side's verdict
@@ -94,18 +105,11 @@ class Answer:
         chosen = self.clarify.options[option]
         order = {quote_id: n for n, quote_id in enumerate(chosen.quotes)}
         quotes = sorted(self.quotes, key=lambda q: order.get(q.id, len(order)))
-        return replace(
-            self,
-            verdict=chosen.verdict,
-            headline=chosen.headline,
-            quotes=tuple(quotes),
-            clarify=None,
+        return self.model_copy(
+            update={
+                "verdict": chosen.verdict,
+                "headline": chosen.headline,
+                "quotes": tuple(quotes),
+                "clarify": None,
+            }
         )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

@@ -151,38 +151,42 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     # Opening the model overlaps with importing and loading the rest (cold ask).
     preload(Paths.resolve(args.corpus_dir, args.index_dir).index_dir)
-    from app.answer.engine import clean_question
-    from app.serve.render import render_text
+    from app.reading.input import question_text
+    from app.serve.ask import Asked, Asker, Problem
 
     if args.question:
         question = " ".join(args.question)
-        clean_question(question)  # refuse empty input before loading anything
-        engine = _engine(args, build_missing=True)
-        answer = engine.ask(question)
-        if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False))
-        else:
-            labels = engine.labels(answer.language)
-            print(render_text(answer, color=_color(sys.stdout), labels=labels))
-        return 0
+        try:
+            question_text(question)  # refuse what kbqa will not read before loading anything
+        except InputError as err:
+            refused = Asked(question, problem=Problem(error=str(err), status=err.status))
+            return _print_asked(refused, args.json, None)
+        asker = Asker(_engine(args, build_missing=True))
+        return _print_asked(asker.ask(question), args.json, asker)
     if sys.stdin.isatty():
         _err('kbqa: give a question (kbqa ask "…") or pipe questions, one per line, into stdin')
         return 2
-    engine = _engine(args, build_missing=True)
+    asker = Asker(_engine(args, build_missing=True))
     for line in sys.stdin:
-        try:
-            answer = engine.ask(line)
-        except InputError as err:
-            if args.json:
-                print(json.dumps({"question": line.strip(), "error": str(err)}), flush=True)
-            else:
-                _err(f"kbqa: {err}")
-            continue
-        if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
-        else:
-            labels = engine.labels(answer.language)
-            print(render_text(answer, color=_color(sys.stdout), labels=labels) + "\n", flush=True)
+        # One answer per line, in order: a question kbqa will not read gets its error (as
+        # {question, error, status} in JSON Lines) and the others still get theirs.
+        _print_asked(asker.ask(line.rstrip("\n")), args.json, asker, gap=True)
+    return 0
+
+
+def _print_asked(asked, as_json: bool, asker, gap: bool = False) -> int:
+    """Print what one question got; the exit status it means (2: refused, 1: unavailable)."""
+    from app.serve.render import render_text
+
+    if as_json:
+        print(json.dumps(asked.to_dict(), ensure_ascii=False), flush=True)
+    if asked.problem is not None:
+        _err(f"kbqa: {asked.problem.error}")
+        return 2 if asked.problem.status == 400 else 1
+    if not as_json:
+        labels = asker.engine.labels(asked.answer.language)
+        text = render_text(asked.answer, labels, color=_color(sys.stdout))
+        print(text + ("\n" if gap else ""), flush=True)
     return 0
 
 
@@ -280,7 +284,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise InputError("--share serves the page, which runs in one process: drop --workers")
     engine = _engine(args, build_missing=True)
     if args.workers > 1:
-        from app.serve.api import serve_workers
+        from app.serve.server import serve_workers
 
         # The API alone, in N processes: each loads the (read-only) index folder itself.
         serve_workers(

@@ -50,7 +50,7 @@ _TABLES = {
     "pending": "pending",
     "hypothetical": "hypotheticals",
 }
-WORDING_KEYS = ("said", "<=", "<", ">=", ">")
+WORDING_KEYS = ("said", "and", "in-days", "in-day", "<=", "<", ">=", ">")
 
 
 def parse_conditions(path: Path) -> tuple[Conditions, list[CorpusIssue]]:
@@ -199,14 +199,18 @@ def _table(tokens, where: str, tables, wording) -> list[CorpusIssue]:
 
 # The fields each wording template may use: checked at build time, filled at answer time.
 _TEMPLATE_FIELDS = (
-    {"said": ("figure", "because"), "in-days": ("said", "days")}
+    {"said": ("figure", "because"), "in-days": ("said", "days"), "in-day": ("said", "days")}
     | {op: ("limit",) for op in OPERATORS}
-    # The headline's first words, the refusal, and the word joining two figures.
-    | {key: () for key in ("yes", "no", "depends", "not-covered", "and")}
+    | {"and": ()}  # the word joining two figures
 )
+# The headline's first words and the refusal are the language's (language.md labels).
+_MOVED = {"yes": "headline-yes", "no": "headline-no", "depends": "headline-depends"}
+_MOVED["not-covered"] = "headline-not-covered"
 
 
 def _template_problem(key: str, template: str) -> str | None:
+    if key in _MOVED:
+        return f"wording {key!r} is the language's now: a '{_MOVED[key]}' row of language.md"
     if key not in _TEMPLATE_FIELDS:
         return f"unknown wording {key!r} (expected {', '.join(_TEMPLATE_FIELDS)})"
     try:

@@ -30,7 +30,7 @@ from app.corpus.locales import load_locales
 from app.corpus.markdown import read as _read
 from app.corpus.markdown import shown as _shown
 from app.corpus.passages import Draft, duplicate_ids, parse_passage_file
-from app.corpus.records import Corpus, Coverage, GlossaryEntry, Scope, Topic
+from app.corpus.records import MAIN_SCOPE_WORDS, Corpus, Coverage, GlossaryEntry, Scope, Topic
 from app.corpus.side_files import parse_glossary, parse_out_of_scope, parse_scope
 from app.errors import CorpusError, CorpusIssue
 from app.reading.conditions import Side
@@ -112,8 +112,11 @@ def load_corpus(corpus_dir: Path | str) -> Corpus:
 
     scope = Scope("", ())
     if (corpus_dir / SCOPE_FILE).exists():
-        scope, scope_issues = parse_scope(corpus_dir / SCOPE_FILE)
+        scope, scope_issues = parse_scope(corpus_dir / SCOPE_FILE, MAIN_SCOPE_WORDS)
         issues += scope_issues
+    else:
+        message = "no scope.md: the page and the API need its paragraph, examples and words"
+        issues.append(CorpusIssue(_shown(corpus_dir / SCOPE_FILE), 0, message))
 
     if issues:
         raise CorpusError(issues)

@@ -23,7 +23,7 @@ from app.corpus.conditions_file import parse_conditions
 from app.corpus.files import LANGUAGE_FILE, language_folders
 from app.corpus.language_file import parse_language
 from app.corpus.markdown import shown
-from app.corpus.records import Locale, Scope, Topic
+from app.corpus.records import SCOPE_WORDS, Locale, Scope, Topic
 from app.corpus.side_files import parse_glossary, parse_out_of_scope, parse_scope
 from app.errors import CorpusIssue
 from app.reading.actions import Lexicon
@@ -47,9 +47,8 @@ def load_locales(
         if (folder / "glossary.md").exists():
             glossary, found = parse_glossary(folder / "glossary.md")
             issues += found
-        if (folder / "scope.md").exists():
-            scope, found = parse_scope(folder / "scope.md")
-            issues += found
+        scope, found = parse_scope(folder / "scope.md", SCOPE_WORDS)
+        issues += found
         if (folder / "out-of-scope.md").exists():
             local_topics, found = parse_out_of_scope(folder / "out-of-scope.md")
             issues += found

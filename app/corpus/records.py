@@ -19,6 +19,10 @@ from app.reading.conditions import Conditions, Side
 from app.reading.language import Language
 
 VERDICTS = ("yes", "no", "depends", "info")
+# The guide's words on the page (``title``, ``heading``, the ``prompt`` of an empty
+# question box and its ``placeholder``) and, for the main language, the API's description.
+SCOPE_WORDS = ("title", "heading", "prompt", "placeholder")
+MAIN_SCOPE_WORDS = (*SCOPE_WORDS, "api")
 ASKS = ("any", "action", "fact")
 
 
@@ -118,13 +122,28 @@ class GlossaryEntry:
 
 @dataclass(frozen=True)
 class Scope:
-    """What the guide covers, in a sentence, and example questions to offer a buyer."""
+    """What the guide covers, in a sentence, example questions to offer a buyer, and the
+    guide's own words on the page and in the API (``title``, ``prompt``…: ``SCOPE_WORDS``)."""
 
     text: str
     examples: tuple[str, ...]
+    wording: tuple[tuple[str, str], ...] = ()
+
+    def word(self, key: str) -> str:
+        """The wording of ``key``; the scope file must have it (``KeyError``)."""
+        return dict(self.wording)[key]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "examples": list(self.examples)}
+        return {
+            "text": self.text,
+            "examples": list(self.examples),
+            "wording": [list(pair) for pair in self.wording],
+        }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Scope:
+        wording = tuple((str(k), str(v)) for k, v in record["wording"])
+        return cls(record["text"], tuple(record["examples"]), wording)
 
 
 @dataclass(frozen=True)

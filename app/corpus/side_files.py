@@ -52,8 +52,11 @@ def parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]:
     return entries, issues
 
 
-def parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
+def parse_scope(path: Path, words: tuple[str, ...]) -> tuple[Scope, list[CorpusIssue]]:
+    """``scope.md``: a paragraph on what the guide covers, example questions (a list), and
+    a ``| key | text |`` table with the guide's ``words`` on the page and in the API."""
     tokens = _parse(_read(path))
+    shown = _shown(path)
     paragraphs = [
         normalize_ws(tokens[i + 1].content)
         for i, t in enumerate(tokens)
@@ -64,11 +67,25 @@ def parse_scope(path: Path) -> tuple[Scope, list[CorpusIssue]]:
         for t in tokens
         if t.type == "inline" and t.level == 3  # bullet list > item > paragraph > inline
     )
+    issues: list[CorpusIssue] = []
+    wording: list[tuple[str, str]] = []
+    for start, end in _children(tokens, "table_open"):
+        for at, cells in table_rows(tokens[start : end + 1])[1:]:
+            if len(cells) != 2 or not all(cells):
+                issues.append(CorpusIssue(shown, at, "a wording row needs a key and a text"))
+            elif cells[0] not in words:
+                known = ", ".join(words)
+                issues.append(CorpusIssue(shown, at, f"unknown key {cells[0]!r} ({known})"))
+            else:
+                wording.append((cells[0], normalize_ws(cells[1])))
+    missing = [key for key in words if key not in dict(wording)]
+    if missing:
+        message = f"the '| key | text |' table lacks {', '.join(missing)}"
+        issues.append(CorpusIssue(shown, 1, message))
     if not paragraphs:
-        return Scope("", examples), [
-            CorpusIssue(_shown(path), 1, "scope.md needs a paragraph saying what the guide covers")
-        ]
-    return Scope(paragraphs[0], examples), []
+        message = "scope.md needs a paragraph saying what the guide covers"
+        issues.append(CorpusIssue(shown, 1, message))
+    return Scope(paragraphs[0] if paragraphs else "", examples, tuple(wording)), issues
 
 
 def parse_out_of_scope(path: Path) -> tuple[list[Topic], list[CorpusIssue]]:

@@ -122,7 +122,7 @@ def _preference(row: dict[str, Any]) -> tuple:
 
 
 def _refused(outcome: Outcome) -> Outcome:
-    answer = replace(outcome.answer, verdict="not_covered", quotes=())
+    answer = outcome.answer.model_copy(update={"verdict": "not_covered", "quotes": ()})
     return replace(outcome, answer=answer)
 
 

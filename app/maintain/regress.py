@@ -31,6 +31,7 @@ from app.index.embed import Embedder
 from app.index.store import Index
 from app.maintain.evalset import Item, load_sets
 from app.maintain.evaluate import default_sets
+from app.reading.input import question_text
 
 log = logging.getLogger("kbqa.regress")
 
@@ -159,9 +160,7 @@ def _stored_vectors(engine: Engine) -> dict:
 
 
 def _clean(question: str) -> str:
-    from app.answer.engine import clean_question
-
-    return clean_question(question)
+    return question_text(question)
 
 
 def compare(

@@ -30,6 +30,7 @@ import yaml
 from app.answer.retrieve import Settings
 from app.errors import KbqaError
 from app.index.store import Index
+from app.maintain.evalset import load_items
 from app.reading.text import normalize_ws
 
 # Reason keys in the order they are listed, with the words the table prints.
@@ -457,8 +458,6 @@ def eval_items(groups: Iterable[Group]) -> list[dict[str, Any]]:
 
 def write_eval(groups: list[Group], path: Path) -> int:
     """Write the items as an evaluation set and check it loads; how many were written."""
-    from app.maintain.evalset import load_items
-
     path = Path(path)
     items = eval_items(groups)
     if not items:

@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.answer.records import NOT_COVERED, PREFIX
-
 OPERATORS = ("<=", "<", ">=", ">", "=")
 # The most ways a clarifying question can offer (one per distinct condition on a variable):
 # the page shows one button each.
@@ -140,26 +138,15 @@ class Vocabulary:
         template = dict(self.wording).get(key, "")
         return template.format(**fields) if template else ""
 
-    def prefix(self, verdict: str) -> str:
-        """The headline's first words for a verdict ("Yes.", "Да."); English by default."""
-        return (
-            self.word(verdict)
-            if verdict in PREFIX and self.word(verdict)
-            else PREFIX.get(verdict, "")
-        )
-
-    def not_covered(self) -> str:
-        return self.word("not-covered") or NOT_COVERED
-
     def in_days(self, said: str, days: float) -> str:
-        """ "two weeks (14 days)": the buyer's figure with the days it counts as."""
-        return self.word("in-days", said=said, days=f"{days:g}") or (
-            f"{said} ({days:g} day{'' if days == 1 else 's'})"
-        )
+        """ "two weeks (14 days)", "yesterday (1 day)": the buyer's figure with the days it
+        counts as (wording ``in-days``, and ``in-day`` for one)."""
+        return self.word("in-day" if days == 1 else "in-days", said=said, days=f"{days:g}")
 
     def says_days(self, said: str) -> bool:
-        """Whether the buyer's figure is already in days ("10 days", "10 дней")."""
-        day_words = {w for w, per in self.units if per == 1} or {"day", "days"}
+        """Whether the buyer's figure is already in days ("10 days", "10 дней"): it holds a
+        word of the unit worth one day."""
+        day_words = {w for w, per in self.units if per == 1}
         return bool(set(said.lower().split()) & day_words)
 
 

@@ -13,6 +13,11 @@ LABELS = (
     "depends",
     "info",
     "not_covered",
+    # the headline's first words, by verdict ("Yes."), and a refusal's ("The guide doesn't…")
+    "headline-yes",
+    "headline-no",
+    "headline-depends",
+    "headline-not-covered",
     # an answer's parts
     "refusal",
     "confidence",
@@ -32,6 +37,18 @@ LABELS = (
     "why-rule",  # {text}
     "why-sentence",  # {text}
     "why-text",
+    # how the terminal says why a passage was quoted
+    "matched-question",
+    "matched-rule",
+    "matched-sentence",
+    "matched-text",
+    # the page
+    "question",
+    "ask",
+    "examples",
+    "unavailable",
+    "too-long",  # {length}, {limit}
+    "vote-first",
     # votes
     "comment",
     "helpful",

@@ -154,6 +154,10 @@ class Language:
         """The wording of ``key``; the language file must have it (``KeyError``)."""
         return dict(self.labels)[key]
 
+    def headline(self, verdict: str) -> str:
+        """The headline's first words for a verdict ("Yes.", "Да."); none for the others."""
+        return self.label(f"headline-{verdict}") if verdict in ("yes", "no", "depends") else ""
+
     def fold(self, text: str) -> str:
         """``text`` with this language's folded letters replaced (no other change)."""
         for letter, plain in self.folds:

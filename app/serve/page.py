@@ -1,35 +1,22 @@
-"""The web UI: one Gradio Blocks page over ``Engine.ask``, and the ``/ask`` API endpoint.
+"""The web UI: one Gradio Blocks page over the one path (``app.serve.ask``), and Gradio's
+``/ask`` endpoint.
 
-The handlers are thin: ``respond`` and ``choose`` (plain functions, tested without a server)
-turn a question, or a click on a clarifying option, into what the page shows; ``build_app``
-only wires them to components. Nothing is loaded or launched at import time.
+The handlers are thin: ``app.serve.replies`` turns a question, or a click on a clarifying
+option, into what the page shows; ``build_app`` only wires it to components, with the
+guide's words (its scope wording) and the language's (its labels). Nothing is loaded or
+launched at import time.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from app.answer.compose import MAX_RELATED
-from app.answer.engine import MAX_QUESTION_CHARS, Engine, clean_question, is_cut
-from app.answer.records import Answer
-from app.errors import InputError, KbqaError
 from app.reading.conditions import MAX_OPTIONS  # buttons for a clarifying question's options
+from app.serve.ask import Asker
 from app.serve.feedback import FeedbackLog
-from app.serve.querylog import QuestionLog
-from app.serve.render import Labels, render_html
-
-TITLE = "kbqa · AliExpress disputes"
-# Words of the page that go with an answer; a Russian answer brings its own by the same keys
-# (the labels of corpus/ru/language.md).
-PAGE_WORDS = {
-    "related": "You might also ask:",
-    "comment": "Comment (optional)",
-    "helpful": "Helpful",
-    "unhelpful": "Not helpful",
-}
-PROMPT = "Type a question about your AliExpress dispute, or pick an example above."
+from app.serve.replies import Reply, Shown, choose, message, respond
 
 log = logging.getLogger("kbqa.ui")
 
@@ -65,128 +52,7 @@ CSS = """
 """
 
 
-@dataclass(frozen=True)
-class Reply:
-    """What the page shows for one question."""
-
-    html: str
-    notice: str  # a line above the answer, only for what the answer itself can't say
-    related: tuple[str, ...]
-    answer: dict[str, Any] | None  # the JSON contract, what feedback records
-    options: tuple[str, ...] = ()  # a clarifying question's option labels, one button each
-    result: Answer | None = None  # the answer itself, kept so an option can be chosen
-    # The page's own words around this answer, in its language (see ``PAGE_WORDS``).
-    words: dict[str, str] = field(default_factory=lambda: dict(PAGE_WORDS))
-    log_id: str | None = None  # the answer's line in the question log (None: not logged)
-    corpus_hash: str = ""  # the corpus of the index that answered
-
-
-@dataclass(frozen=True)
-class Shown:
-    """What the page keeps of the answer it shows (its ``gr.State``): the Answer, to choose
-    an option from, and what a vote on it records. ``voted`` after the one vote it gets."""
-
-    answer: Answer
-    log_id: str | None = None
-    corpus_hash: str = ""
-    voted: bool = False
-
-
-def respond(engine: Engine, question: Any, questions: QuestionLog | None = None) -> Reply:
-    """Answer a question for the page; bad input gets a friendly prompt, never an error.
-
-    A prompt or an error is said once, in the answer area; ``notice`` stays empty for them.
-    With a question log, the answer is logged and the reply carries its log id.
-    """
-    text = question if isinstance(question, str) else ""
-    try:
-        cleaned = clean_question(text)
-    except InputError:
-        return Reply(_message(PROMPT), "", (), None)
-    notice = ""
-    if is_cut(text):
-        notice = (
-            f"Your question was long: only its first {MAX_QUESTION_CHARS:,} characters were read."
-        )
-    try:
-        if questions is None:
-            answer: Answer = engine.ask(cleaned)
-        else:
-            answer, ranking = engine.ask_with_hits(cleaned)
-    except KbqaError as err:
-        log.error("could not answer: %s", err)
-        message = "Sorry, kbqa cannot answer right now. Please try again in a moment."
-        return Reply(_message(message), "", (), None)
-    corpus_hash = corpus_hash_of(engine)
-    log_id = None if questions is None else questions.record(answer, ranking, corpus_hash)
-    reply = _reply(answer, notice, engine.labels(answer.language))
-    return replace(reply, log_id=log_id, corpus_hash=corpus_hash)
-
-
-def corpus_hash_of(engine: Engine) -> str:
-    """The corpus hash of the index the engine answers from ("" when it cannot tell)."""
-    load = getattr(engine, "load", None)  # the test stubs have none
-    if load is None:
-        return ""
-    try:
-        return str(load().index.manifest["corpus"]["hash"])
-    except (KbqaError, KeyError, TypeError, AttributeError):
-        return ""
-
-
-def choose(answer: Answer | None, option: int, labels: Labels | None = None) -> Reply:
-    """The reply once the buyer clicks a clarifying option: the answer for that side, with
-    no retyping and no second retrieval (``Answer.choose``)."""
-    if answer is None:
-        return Reply(_message(PROMPT), "", (), None)
-    try:
-        return _reply(answer.choose(option), labels=labels)
-    except IndexError:
-        return _reply(answer, labels=labels)  # a stale click after the options went
-
-
-def _reply(answer: Answer, notice: str = "", labels: Labels | None = None) -> Reply:
-    """A refusal's related questions are the scope's examples, already at the top of the
-    page: they are not offered again."""
-    related = () if answer.verdict == "not_covered" else answer.related[:MAX_RELATED]
-    options = ()
-    if answer.clarify is not None:
-        options = tuple(o.label for o in answer.clarify.options[:MAX_OPTIONS])
-    html = render_html(answer, labels)
-    words = {key: (labels or {}).get(key, default) for key, default in PAGE_WORDS.items()}
-    return Reply(html, notice, related, answer.to_dict(), options, answer, words)
-
-
-def api_ask(engine: Engine, question: Any, questions: QuestionLog | None = None) -> dict[str, Any]:
-    """The ``/ask`` endpoint: the answer's JSON contract, or ``{"question", "error"}``.
-    With a question log, the answer is logged (the contract stays as it is)."""
-    text = question if isinstance(question, str) else ""
-    try:
-        if questions is None:
-            return engine.ask(text).to_dict()
-        answer, ranking = engine.ask_with_hits(text)
-    except InputError as err:
-        return {"question": text, "error": str(err)}
-    except KbqaError as err:
-        log.error("could not answer: %s", err)
-        return {"question": text, "error": "kbqa cannot answer right now; try again in a moment"}
-    questions.record(answer, ranking, corpus_hash_of(engine))
-    return answer.to_dict()
-
-
-def _message(text: str) -> str:
-    import html
-
-    return f'<div class="kbqa-answer kbqa-empty"><p>{html.escape(text)}</p></div>'
-
-
-def build_app(
-    engine: Engine,
-    feedback: FeedbackLog,
-    examples: tuple[str, ...],
-    scope: str,
-    questions: QuestionLog | None = None,
-):
+def build_app(asker: Asker, feedback: FeedbackLog):
     """The Blocks page. Imports Gradio here, so importing this module stays cheap.
 
     With a question log, every answer (page or ``/ask``) is logged; a vote records the log
@@ -194,6 +60,10 @@ def build_app(
     the next question's answer (a clarifying option keeps the question, and its vote).
     """
     import gradio as gr
+
+    engine = asker.engine
+    main = engine.main_language
+    scope, words = engine.scope(main), engine.labels(main)
 
     def labelled(texts: tuple[str, ...], count: int) -> list:
         return [
@@ -204,7 +74,7 @@ def build_app(
     def update(reply: Reply, before: Shown | None = None):
         """The page for a reply: a new question's answer, or (``before``: what was shown)
         the side of a clarifying option, which keeps the question's log id and vote."""
-        words = reply.words
+        said = reply.words
         voted = before is not None and before.voted
         shown = None
         if reply.result is not None:
@@ -220,17 +90,17 @@ def build_app(
             shown,
             gr.update(visible=reply.answer is not None),
             gr.update() if voted else "",  # the thanks for the question's vote stays
-            gr.update(value=words["related"], visible=bool(reply.related)),
+            gr.update(value=said["related"], visible=bool(reply.related)),
             *labelled(reply.related, MAX_RELATED),
-            gr.update(label=words["comment"], interactive=not voted, **comment),
-            gr.update(value=words["helpful"], interactive=not voted),
-            gr.update(value=words["unhelpful"], interactive=not voted),
+            gr.update(label=said["comment"], interactive=not voted, **comment),
+            gr.update(value=said["helpful"], interactive=not voted),
+            gr.update(value=said["unhelpful"], interactive=not voted),
             gr.update(visible=bool(reply.options)),
             *labelled(reply.options, MAX_OPTIONS),
         )
 
     def show(question: str):
-        return update(respond(engine, question, questions))
+        return update(respond(asker, question))
 
     def ask_this(text: str):
         return (text, *show(text))
@@ -238,7 +108,7 @@ def build_app(
     def pick(option: int):
         def handler(shown: Shown | None):
             if shown is None:
-                return update(choose(None, option))
+                return update(message(scope.word("prompt"), words))
             labels = engine.labels(shown.answer.language)
             return update(choose(shown.answer, option, labels), shown)
 
@@ -250,8 +120,7 @@ def build_app(
 
         def handler(shown: Shown | None, comment: str):
             if shown is None:
-                message = "Ask a question first, then tell us if the answer helped."
-                return message, gr.update(), None, gr.update(), gr.update()
+                return words["vote-first"], gr.update(), None, gr.update(), gr.update()
             if shown.voted:  # a second click that raced the disabling: one vote per answer
                 return gr.update(), off, shown, off, off
             saved = feedback.record(
@@ -261,58 +130,52 @@ def build_app(
                 log_id=shown.log_id,
                 corpus_hash=shown.corpus_hash,
             )
-            words = engine.labels(shown.answer.language)
-            thanks = (
-                words.get("thanks", "Thanks for the feedback!")
-                if saved
-                else words.get("thanks-unsaved", "Thanks! (It could not be saved.)")
-            )
+            said = engine.labels(shown.answer.language)
+            thanks = said["thanks"] if saved else said["thanks-unsaved"]
             # The comment stays in its box, read-only: it went with the vote.
             return thanks, off, replace(shown, voted=True), off, off
 
         return handler
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    with gr.Blocks(title=scope.word("title"), analytics_enabled=False) as app:
         with gr.Column(elem_classes="kbqa-wrap"):
-            gr.Markdown(f"# kbqa — AliExpress disputes\n{scope}")
+            gr.Markdown(f"# {scope.word('heading')}\n{scope.text}")
             with gr.Row(equal_height=True, elem_id="kbqa-ask-row"):
                 question = gr.Textbox(
-                    label="Your question",
-                    placeholder="e.g. The seller offers a PayPal refund "
-                    "if I close the dispute. Should I?",
+                    label=words["question"],
+                    placeholder=scope.word("placeholder"),
                     lines=1,
                     scale=5,
                     autofocus=True,
                     elem_id="kbqa-question",
                 )
-                ask = gr.Button("Ask", variant="primary", scale=0, min_width=64, elem_id="kbqa-ask")
-            gr.Markdown("Try an example:", elem_classes="kbqa-label")
+                ask = gr.Button(
+                    words["ask"], variant="primary", scale=0, min_width=64, elem_id="kbqa-ask"
+                )
+            gr.Markdown(words["examples"], elem_classes="kbqa-label")
             with gr.Row(elem_classes="kbqa-chips"):
                 example_buttons = [
-                    gr.Button(text, size="sm", elem_classes="kbqa-example") for text in examples
+                    gr.Button(text, size="sm", elem_classes="kbqa-example")
+                    for text in scope.examples
                 ]
             status = gr.Markdown(visible=False, elem_id="kbqa-status")
-            answer_html = gr.HTML(_message(PROMPT), elem_id="kbqa-answer")
+            answer_html = gr.HTML(message(scope.word("prompt"), words).html, elem_id="kbqa-answer")
             state = gr.State(None)  # the Shown answer: its options, log id and vote
             with gr.Row(visible=False, elem_classes="kbqa-options") as options_row:
                 options = [
                     gr.Button(visible=False, elem_classes="kbqa-option") for _ in range(MAX_OPTIONS)
                 ]
-            related_label = gr.Markdown(
-                PAGE_WORDS["related"], visible=False, elem_classes="kbqa-label"
-            )
+            related_label = gr.Markdown(words["related"], visible=False, elem_classes="kbqa-label")
             with gr.Row(elem_classes="kbqa-chips"):
                 related = [
                     gr.Button(visible=False, size="sm", elem_classes="kbqa-related")
                     for _ in range(MAX_RELATED)
                 ]
             with gr.Group(visible=False) as feedback_box:
-                comment = gr.Textbox(label=PAGE_WORDS["comment"], lines=1, elem_id="kbqa-comment")
+                comment = gr.Textbox(label=words["comment"], lines=1, elem_id="kbqa-comment")
                 with gr.Row():
-                    helpful = gr.Button(PAGE_WORDS["helpful"], size="sm", elem_id="kbqa-helpful")
-                    unhelpful = gr.Button(
-                        PAGE_WORDS["unhelpful"], size="sm", elem_id="kbqa-unhelpful"
-                    )
+                    helpful = gr.Button(words["helpful"], size="sm", elem_id="kbqa-helpful")
+                    unhelpful = gr.Button(words["unhelpful"], size="sm", elem_id="kbqa-unhelpful")
             thanks = gr.Markdown(elem_id="kbqa-thanks")
 
         outputs = [answer_html, status, state, feedback_box, thanks, related_label, *related]
@@ -331,31 +194,24 @@ def build_app(
         unhelpful.click(vote(False), [state, comment], voted, **private)
 
         def ask_api(question: str) -> dict:
-            return api_ask(engine, question, questions)
+            return asker.ask(question).to_dict()
 
         gr.api(
             ask_api,
             api_name="ask",
-            api_description="Answer a buyer's question: verdict, headline, quotes.",
+            api_description="Answer a question: verdict, headline, quotes; or {error, status}.",
         )
     return app
 
 
 def mount_page(
-    api,
-    engine: Engine,
-    feedback: FeedbackLog,
-    questions: QuestionLog | None = None,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 7860,
+    api, asker: Asker, feedback: FeedbackLog, *, host: str = "127.0.0.1", port: int = 7860
 ):
     """Mount the page's Blocks at ``/`` of the FastAPI app ``api``; returns the Blocks.
     Imports gradio (seconds): ``app.serve.server`` does it after the API already answers."""
     import gradio as gr
 
-    scope = engine.load().index.scope
-    blocks = build_app(engine, feedback, scope.examples, scope.text, questions)
+    blocks = build_app(asker, feedback)
     blocks.queue(default_concurrency_limit=4, max_size=512)
     gr.mount_gradio_app(
         api,
@@ -368,20 +224,3 @@ def mount_page(
         show_error=False,
     )
     return blocks
-
-
-def server_app(
-    engine: Engine,
-    feedback: FeedbackLog,
-    questions: QuestionLog | None = None,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-):
-    """The server's FastAPI app, and the page's Blocks: the REST API (``app.serve.api``) with the
-    page mounted at ``/``, ready before it serves. Loads the index (KbqaError when it
-    cannot)."""
-    from app.serve.api import create_api
-
-    api = create_api(engine, questions)
-    return api, mount_page(api, engine, feedback, questions, host=host, port=port)

@@ -1,4 +1,8 @@
-"""Answers for people: terminal text for the CLI, an escaped HTML fragment for the web UI."""
+"""Answers for people: terminal text for the CLI, an escaped HTML fragment for the web UI.
+
+Every word around the guide's quotes comes from the answer's language (its ``language.md``
+labels, ``app.reading.labels``): the renderers hold none of their own.
+"""
 
 from __future__ import annotations
 
@@ -9,39 +13,29 @@ from collections.abc import Mapping
 from app.answer.records import Answer, Quote
 from app.reading.text import split_sentences
 
-# An answer's words around the quotes, for a question in the main language. A second
-# language brings its own (``labels`` of its ``language.md``), by the same keys.
+# An answer's words around the quotes, by key: its language's labels.
 Labels = Mapping[str, str]
 
-LABELS = {
-    "yes": "YES",
-    "no": "NO",
-    "depends": "IT DEPENDS",
-    "info": "INFO",
-    "not_covered": "NOT COVERED",
-}
 _COLORS = {"yes": "32", "no": "31", "depends": "33", "info": "34", "not_covered": "90"}
 
 
-def render_text(
-    answer: Answer, *, color: bool = False, width: int = 88, labels: Labels | None = None
-) -> str:
+def render_text(answer: Answer, labels: Labels, *, color: bool = False, width: int = 88) -> str:
     """The answer for a terminal. A clarifying question comes right after the headline, each
     option with the verdict it leads to: a terminal cannot take a click, so the buyer reads
     every side's answer at once instead of asking again."""
 
-    words = labels or {}
+    words = labels
 
     def paint(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
     def label(verdict: str) -> str:
-        return words.get(verdict, LABELS[verdict]).upper()
+        return words[verdict].upper()
 
-    band = words.get(answer.confidence.band, answer.confidence.band)
+    band = words[answer.confidence.band]
     lines = [
         f"{paint(label(answer.verdict), '1;' + _COLORS[answer.verdict])}  {answer.headline}",
-        f"{words.get('confidence', 'confidence').lower()}: {band} ({answer.confidence.score:.2f})",
+        f"{words['confidence'].lower()}: {band} ({answer.confidence.score:.2f})",
     ]
     if answer.clarify is not None:
         lines += ["", answer.clarify.question]
@@ -62,28 +56,19 @@ def render_text(
         )
         lines += textwrap.wrap(marked, width, initial_indent="    ", subsequent_indent="    ")
         for note in quote.notes:
-            lines.append(f"    {words.get('note', 'note')}: {note.term} = {note.means}")
+            lines.append(f"    {words['note']}: {note.term} = {note.means}")
         why = quote.why
+        kind = why.matched if f"matched-{why.matched}" in words else "text"
         lines.append(
-            f"    matched {why.matched}: {why.matched_text[:100]!r} "
+            f"    {words[f'matched-{kind}']}: {why.matched_text[:100]!r} "
             f"(dense #{why.dense_rank}, lexical #{why.lexical_rank}, score {quote.score:.2f})"
         )
     if answer.related:
-        related = words.get("related", "You might also ask:")
-        lines += ["", related] + [f"  - {q}" for q in answer.related]
+        lines += ["", words["related"]] + [f"  - {q}" for q in answer.related]
     return "\n".join(lines)
 
 
-BADGES = {
-    "yes": "Yes",
-    "no": "No",
-    "depends": "It depends",
-    "info": "Info",
-    "not_covered": "Not covered",
-}
-
-
-def render_html(answer: Answer, labels: Labels | None = None) -> str:
+def render_html(answer: Answer, labels: Labels) -> str:
     """The answer as an HTML fragment for the web page; every piece of text is escaped.
 
     The page already shows the guide's scope and example questions at the top, so a refusal
@@ -92,7 +77,7 @@ def render_html(answer: Answer, labels: Labels | None = None) -> str:
     a screen reader) next to the choices that answer it.
     """
     e = html.escape
-    words = labels or {}
+    words = labels
     headline = answer.headline
     if answer.verdict == "not_covered" and headline:
         headline = split_sentences(headline)[0]  # the refusal, without the scope after it
@@ -100,19 +85,16 @@ def render_html(answer: Answer, labels: Labels | None = None) -> str:
         f'<div class="kbqa-answer" data-verdict="{e(answer.verdict)}">',
         '<div class="kbqa-head">',
         f'<span class="kbqa-badge kbqa-{e(answer.verdict)}" role="status">'
-        f"{e(words.get(answer.verdict, BADGES[answer.verdict]))}</span>",
+        f"{e(words[answer.verdict])}</span>",
         f'<p class="kbqa-headline">{e(headline)}</p>',
         "</div>",
     ]
     if answer.verdict == "not_covered":
-        refusal = words.get(
-            "refusal", "Try asking it another way, or pick one of the examples above."
-        )
-        parts.append(f'<p class="kbqa-refusal">{e(refusal)}</p>')
+        parts.append(f'<p class="kbqa-refusal">{e(words["refusal"])}</p>')
     else:
-        band = words.get(answer.confidence.band, answer.confidence.band)
+        band = words[answer.confidence.band]
         parts.append(
-            f'<p class="kbqa-confidence">{e(words.get("confidence", "Confidence"))}: '
+            f'<p class="kbqa-confidence">{e(words["confidence"])}: '
             f"<b>{e(band)}</b> ({answer.confidence.score:.2f})</p>"
         )
     for quote in answer.quotes:
@@ -125,12 +107,12 @@ def render_html(answer: Answer, labels: Labels | None = None) -> str:
         ]
         if quote.notes:
             notes = "; ".join(f"<b>{e(n.term)}</b> = {e(n.means)}" for n in quote.notes)
-            intro = e(words.get("notes", "In the guide's translation:"))
+            intro = e(words["notes"])
             parts.append(f'<p class="kbqa-notes">{intro} {notes}</p>')
         parts.append("</section>")
     if answer.quotes:
         rows = "".join(f"<li>{why_text(q, n, words)}</li>" for n, q in enumerate(answer.quotes))
-        summary = e(words.get("why", "Why this answer"))
+        summary = e(words["why"])
         parts.append(
             f'<details class="kbqa-why"><summary>{summary}</summary><ul>{rows}</ul></details>'
         )
@@ -140,28 +122,14 @@ def render_html(answer: Answer, labels: Labels | None = None) -> str:
     return "".join(parts)
 
 
-_ORDINALS = ("First passage", "Second passage", "Third passage")
-_WHY = {
-    "question": "Your question is closest to the guide's question “{text}”",
-    "rule": "Your question matches this passage's summary: “{text}”",
-    "sentence": "Your question matches this sentence of the passage: “{text}”",
-    "text": "Your question matches the words of this passage.",
-}
-
-
-def why_text(quote: Quote, n: int, labels: Labels | None = None) -> str:
+def why_text(quote: Quote, n: int, labels: Labels) -> str:
     """Why the ``n``th passage was quoted, in a buyer's terms (escaped HTML). Ranks and
     scores mean nothing to a buyer: they stay in the JSON (``quotes[].why``) for whoever
     tunes kbqa. Passages are named by their place, as sections repeat and run long."""
     e = html.escape
-    words = labels or {}
     why = quote.why
     text = why.matched_text if len(why.matched_text) <= 160 else why.matched_text[:159] + "…"
-    ordinal = _ORDINALS[n] if n < len(_ORDINALS) else f"Passage {n + 1}"
-    if n < len(_ORDINALS):
-        ordinal = words.get(f"passage-{n + 1}", ordinal)
-    elif "passage-n" in words:
-        ordinal = words["passage-n"].format(n=n + 1)
-    kind = why.matched if why.matched in _WHY else "text"
-    template = html.escape(words.get(f"why-{kind}", _WHY[kind]), quote=False)
+    ordinal = labels[f"passage-{n + 1}"] if n < 3 else labels["passage-n"].format(n=n + 1)
+    kind = why.matched if f"why-{why.matched}" in labels else "text"
+    template = html.escape(labels[f"why-{kind}"], quote=False)
     return f"<b>{e(ordinal)}</b>: " + template.replace("{text}", e(text))

@@ -13,13 +13,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import threading
 
+import uvicorn
+from fastapi.responses import HTMLResponse
+from starlette.routing import Mount
+from uvicorn.supervisors import Multiprocess
+
 from app.answer.engine import Engine
+from app.config import ENV_CORPUS_DIR, ENV_FEEDBACK_DIR, ENV_INDEX_DIR, Paths
 from app.errors import KbqaError
+from app.serve.api import create_api
+from app.serve.ask import Asker
 from app.serve.feedback import FeedbackLog
-from app.serve.querylog import QuestionLog
+from app.serve.page import mount_page
+from app.serve.querylog import ENV_LOG, QuestionLog
 
 log = logging.getLogger("kbqa.server")
 
@@ -42,14 +52,10 @@ def serve(
 ) -> None:
     """Load the index, listen, then mount the page; run until interrupted. ``questions``
     is the question log (None: questions are not logged)."""
-    import uvicorn
-    from fastapi.responses import HTMLResponse
-
-    from app.serve.api import create_api
-
     engine.load()
     engine.ask("warm-up")  # the first encode pays one-off costs; pay them before users do
-    api = create_api(engine, questions)
+    asker = Asker(engine, questions)
+    api = create_api(asker)
 
     async def loading() -> HTMLResponse:
         return HTMLResponse(LOADING_PAGE, status_code=503, headers={"Retry-After": "1"})
@@ -89,11 +95,9 @@ def serve(
             self.add_page(loop)
 
         def add_page(self, loop: asyncio.AbstractEventLoop) -> None:
-            from app.serve.page import mount_page
-
             try:
                 with engine.loads_held():
-                    blocks = mount_page(api, engine, feedback, questions, host=host, port=port)
+                    blocks = mount_page(api, asker, feedback, host=host, port=port)
                 asyncio.run_coroutine_threadsafe(self.start_page(), loop).result()
             except Exception:  # the API keeps serving; the page says it is not there
                 log.exception("the page could not be started; the REST API still answers")
@@ -105,8 +109,6 @@ def serve(
         async def start_page(self) -> None:
             """What gradio runs at start-up for a page mounted before it, then the switch
             from the placeholder to the page."""
-            from starlette.routing import Mount
-
             page = next(r.app for r in reversed(api.router.routes) if isinstance(r, Mount))
             stack = contextlib.AsyncExitStack()
             await stack.enter_async_context(page.router.lifespan_context(page))
@@ -165,3 +167,41 @@ def _warm_languages(engine: Engine) -> None:
                 log.warning(
                     "could not load the %s model: %s", local.language and local.language.code, err
                 )
+
+
+def serve_workers(
+    paths: Paths, *, host: str, port: int, workers: int, log_questions: bool = True
+) -> None:
+    """The API alone in ``workers`` processes (uvicorn's), each with its own engine over
+    the same read-only index folder; runs until interrupted. The Gradio page is not served:
+    it keeps each visitor's state in one process."""
+
+    os.environ[ENV_INDEX_DIR] = str(paths.index_dir)
+    os.environ[ENV_CORPUS_DIR] = str(paths.corpus_dir)
+    os.environ[ENV_FEEDBACK_DIR] = str(paths.feedback_dir)
+    if not log_questions:
+        os.environ[ENV_LOG] = "0"
+    print(
+        f"kbqa: serving the API on http://{host}:{port}/api/ask with {workers} worker "
+        f"processes, each loading {paths.index_dir}  (schema: /docs; Ctrl-C stops)",
+        flush=True,
+    )
+    print("kbqa: the page is served by `kbqa serve` without --workers", flush=True)
+    if log_questions:
+        print(f"kbqa: questions are logged to {QuestionLog(paths.feedback_dir).path}", flush=True)
+    else:
+        print("kbqa: questions are not logged (--no-log or KBQA_LOG=0)", flush=True)
+    config = uvicorn.Config(
+        "app.serve.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+    # What uvicorn.run does for workers, with kbqa's socket: a taken port is a message, and
+    # answers are not held back by Nagle's algorithm (see ``listening_socket``).
+    listening = listening_socket(host, port)
+    listening.set_inheritable(True)
+    Multiprocess(config, sockets=[listening]).run()
