@@ -15,6 +15,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_CORPUS_DIR = "KBQA_CORPUS_DIR"
 ENV_INDEX_DIR = "KBQA_INDEX_DIR"
 ENV_FEEDBACK_DIR = "KBQA_FEEDBACK_DIR"
+# Where ``kbqa serve`` listens (``--host``/``--port``, then these, then the defaults).
+ENV_HOST, ENV_PORT = "KBQA_HOST", "KBQA_PORT"
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 
 
 def _resolve(explicit: str | os.PathLike | None, env_var: str, default: Path) -> Path:

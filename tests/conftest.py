@@ -10,12 +10,12 @@ import pytest
 
 from app.answer.engine import Engine
 from app.answer.records import Answer
-from app.answer.retrieve import Settings
 from app.config import Paths
 from app.corpus.load import load_corpus
 from app.corpus.records import Corpus, Locale, Scope
 from app.errors import IndexProblem
 from app.index.build import build_index
+from app.index.calibration import Settings
 from app.index.embed import FakeEmbedder
 from app.reading.input import question_text
 

@@ -11,10 +11,10 @@ import pytest
 
 import app.index.build
 from app.answer.engine import Engine
-from app.answer.retrieve import Settings
 from app.config import Paths
 from app.index.ann import RECALL_TARGET, build_dense, ready, recall_at_k
 from app.index.build import build_index
+from app.index.calibration import Settings
 from app.index.embed import FakeEmbedder
 from app.index.store import load_index
 

@@ -255,6 +255,7 @@ def test_serve_workers_runs_the_factory_in_n_processes(monkeypatch, tmp_path: Pa
     import socket
 
     from app.cli import main as cli
+    from app.cli import serve as command
     from app.serve import server
 
     ran = []
@@ -267,7 +268,7 @@ def test_serve_workers_runs_the_factory_in_n_processes(monkeypatch, tmp_path: Pa
             pass
 
     monkeypatch.setattr(server, "Multiprocess", Recorder)
-    monkeypatch.setattr(cli, "_engine", lambda args, build_missing=False: object())
+    monkeypatch.setattr(command, "engine_for", lambda args, build_missing=False: object())
     for name in ("KBQA_INDEX_DIR", "KBQA_CORPUS_DIR", "KBQA_FEEDBACK_DIR", "KBQA_LOG"):
         monkeypatch.setenv(name, "")  # restored afterwards: serve_workers sets them
     port = free_port()

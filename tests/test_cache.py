@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import app.cli.build
 import app.index.cache
 import app.index.embed
 import app.index.store
@@ -18,7 +19,8 @@ from app.errors import IndexProblem
 from app.index.build import build_index
 from app.index.cache import cache_dir_for
 from app.index.embed import FakeEmbedder
-from app.index.store import load_index, vector_texts
+from app.index.layout import vector_texts
+from app.index.store import load_index
 from tests.conftest import FIXTURES
 
 
@@ -318,7 +320,7 @@ def test_build_shows_bars_on_a_terminal_only_and_one_summary(
     tmp_path: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys, terminal: bool
 ):
     counting = CountingEmbedder()
-    monkeypatch.setattr(app.index.embed, "get_embedder", lambda device="cpu": counting)
+    monkeypatch.setattr(app.cli.build, "get_embedder", lambda device="cpu": counting)
     if terminal:
         import sys
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.answer.engine import load_settings
-from app.answer.retrieve import Settings
 from app.errors import IndexProblem
-from app.index.calibration import CalibrationRecord, SettingsRecord, read_calibration
+from app.index.calibration import CalibrationRecord, Settings, SettingsRecord, read_calibration
 from tests.conftest import REPO
 
 COMMITTED = REPO / "index" / "calibration.json"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import app.cli.build
 import app.index.embed
 from app.cli.main import main
 from app.index.embed import FakeEmbedder
@@ -55,7 +56,7 @@ def test_paths_come_from_environment(repo_copy, monkeypatch, capsys):
     (corpus / "02-when-not-to-close.md").unlink()  # a smaller, different corpus
     monkeypatch.setenv("KBQA_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("KBQA_INDEX_DIR", str(index))
-    monkeypatch.setattr(app.index.embed, "get_embedder", lambda device="cpu": FakeEmbedder())
+    monkeypatch.setattr(app.cli.build, "get_embedder", lambda device="cpu": FakeEmbedder())
 
     assert main(["build"]) == 0
     assert capsys.readouterr().out.startswith(f"built {index}:")
@@ -68,7 +69,7 @@ def test_paths_come_from_environment(repo_copy, monkeypatch, capsys):
 def test_flags_override_environment(repo_copy, tmp_path, monkeypatch, capsys):
     corpus, _ = repo_copy
     monkeypatch.setenv("KBQA_INDEX_DIR", str(tmp_path / "from-env"))
-    monkeypatch.setattr(app.index.embed, "get_embedder", lambda device="cpu": FakeEmbedder())
+    monkeypatch.setattr(app.cli.build, "get_embedder", lambda device="cpu": FakeEmbedder())
     assert main(["build", "--corpus-dir", str(corpus), "--index-dir", str(tmp_path / "flag")]) == 0
     assert (tmp_path / "flag" / "manifest.json").exists()
     assert not (tmp_path / "from-env").exists()

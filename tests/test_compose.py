@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from app.answer.compose import Evidence, compose
+from app.answer.compose import compose
+from app.answer.evidence import Evidence
 from app.answer.records import VERDICTS
-from app.answer.retrieve import Hit, Settings
+from app.answer.retrieve import Hit
 from app.corpus.load import load_corpus
+from app.index.calibration import Settings
 from app.reading.labels import LABELS
 from app.reading.question import read
 from tests.conftest import ANSWER_KEYS, FIXTURES, GOLDEN

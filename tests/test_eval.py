@@ -17,12 +17,14 @@ import pytest
 
 from app.answer.engine import Engine
 from app.answer.records import Answer, Clarify, Confidence, Option, Quote, Why
-from app.answer.retrieve import Query, Settings
+from app.answer.retrieve import Query
 from app.config import Paths
 from app.corpus.load import load_corpus
 from app.corpus.passages import MAX_WORDS
 from app.errors import KbqaError
+from app.index.calibration import Settings
 from app.index.store import load_index
+from app.maintain.eval_report import failures, kind_report, locations, report
 from app.maintain.evalset import Item
 from app.maintain.evalstore import compare, read_runs, render, save_runs, snapshot, store_path
 from app.maintain.evaluate import (
@@ -31,13 +33,9 @@ from app.maintain.evaluate import (
     by_kind,
     columns,
     default_sets,
-    failures,
-    kind_report,
     load_items,
     load_sets,
-    locations,
     metrics,
-    report,
     run,
 )
 from app.reading.text import normalize_ws, word_count

@@ -11,9 +11,9 @@ from __future__ import annotations
 import yaml
 
 from app.answer.engine import Engine
-from app.answer.retrieve import Settings
 from app.config import Paths
 from app.index.build import build_index
+from app.index.calibration import Settings
 from app.index.embed import FakeEmbedder
 from app.index.store import load_index
 from app.maintain.regress import Got, read_snapshot, regression_report

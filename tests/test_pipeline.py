@@ -23,7 +23,8 @@ import pytest
 
 from app.corpus.files import content_hash
 from app.corpus.load import load_corpus
-from app.index.store import PIPELINE_VERSION, file_sha256, load_index
+from app.index.layout import PIPELINE_VERSION
+from app.index.store import file_sha256, load_index
 from app.index.tables import write_tables
 from tests.conftest import FIXTURES, GOLDEN, REPO
 

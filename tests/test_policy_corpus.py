@@ -14,10 +14,10 @@ import pytest
 
 from app.answer.engine import Engine
 from app.answer.records import Answer
-from app.answer.retrieve import Settings
 from app.config import Paths
 from app.corpus.load import coverage, load_corpus
 from app.index.build import build_index
+from app.index.calibration import Settings
 from app.index.embed import FakeEmbedder
 from tests.conftest import FIXTURES
 

@@ -19,12 +19,12 @@ import pytest
 
 from app.answer.engine import Engine
 from app.answer.records import Answer
-from app.answer.retrieve import Settings
 from app.config import Paths
 from app.corpus.load import load_corpus
 from app.corpus.markdown import shown
 from app.errors import CorpusError
 from app.index.build import build_index
+from app.index.calibration import Settings
 from app.index.embed import FakeEmbedder
 from app.index.store import manifest_path
 from tests.conftest import FIXTURES

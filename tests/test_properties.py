@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 import app.answer.engine
 from app.answer.engine import Engine
 from app.answer.records import VERDICTS, Answer
-from app.answer.retrieve import Settings
 from app.cli.main import main
 from app.config import Paths
 from app.corpus.load import load_corpus
 from app.errors import InputError
 from app.index.build import build_index
+from app.index.calibration import Settings
 from app.index.embed import FakeEmbedder
 from app.reading.input import MAX_QUESTION_CHARS, question_text
 from app.reading.sanitize import readable

@@ -288,12 +288,12 @@ def test_no_log_and_kbqa_log_0_turn_the_log_off(flag, env, logged):
 
 def test_serve_gets_the_log_unless_it_is_off(monkeypatch, tmp_path: Path):
     from app.cli import main as cli
-    from app.serve import server
+    from app.cli import serve as command
     from tests.conftest import free_port
 
     served = []
-    monkeypatch.setattr(server, "serve", lambda engine, **kwargs: served.append(kwargs))
-    monkeypatch.setattr(cli, "_engine", lambda args, build_missing=False: object())
+    monkeypatch.setattr(command, "serve", lambda engine, **kwargs: served.append(kwargs))
+    monkeypatch.setattr(command, "engine_for", lambda args, build_missing=False: object())
     monkeypatch.delenv("KBQA_LOG", raising=False)
     base = ["serve", "--port", str(free_port()), "--feedback-dir", str(tmp_path)]
     assert cli.main(base) == 0

@@ -30,45 +30,30 @@ How the verdict is chosen:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from app.answer.conditional import Ask, Decided, SideOf, decide
-from app.answer.records import Answer, Clarify, Confidence, Note, Option, Quote, Why
-from app.answer.retrieve import Hit, Settings
-from app.corpus.records import GlossaryEntry, Passage, Scope
+from app.answer.evidence import Evidence
+from app.answer.quotes import MAX_RELATED, quote_of, related_questions, with_fact
+from app.answer.records import Answer, Clarify, Confidence, Option
+from app.answer.verdict import (
+    RISKY_MATCH,
+    cautious_runner_up,
+    endorses_risk,
+    unread_risk,
+    verdict_of,
+)
+from app.corpus.records import GlossaryEntry, Scope
+from app.index.calibration import Settings
 from app.reading.conditions import Conditions
 from app.reading.language import Language
 from app.reading.question import Analysis
 from app.reading.situation import Situation
-from app.reading.text import find_terms, split_sentences
 
 MAX_QUOTES = 3
-MAX_RELATED = 3
-# Below high confidence, a "yes, close it" must rest on an annotated question this close.
-RISKY_MATCH = 0.75
 # A conditional "yes, do it" read from the buyer's words stands when an annotated question
 # stating the same situation is at least this close; otherwise kbqa asks the situation back.
 VOUCHED_MATCH = 0.6
-# How much nearer the question another sentence must be to be highlighted instead of the
-# sentence the annotation names as the passage's answer.
-HIGHLIGHT_PRIOR = 0.1
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A hit with what composition needs to know about its questions and sentences."""
-
-    hit: Hit
-    question_similarity: dict[int, float]  # annotated question ordinal -> cosine
-    question_analysis: tuple[Analysis, ...]  # one per annotated question
-    sentence_similarity: dict[int, float]  # sentence ordinal -> cosine (multi-sentence only)
-    # The risky actions the passage rules on (declared or named by its questions).
-    risks: frozenset[str] = frozenset()
-
-
-def flip(verdict: str) -> str:
-    return {"yes": "no", "no": "yes"}.get(verdict, verdict)
 
 
 def compose(
@@ -102,7 +87,7 @@ def compose(
         for e in evidence[:MAX_QUOTES]
         if e.hit.score >= max(settings.threshold, top.hit.score - settings.quote_margin)
     ]
-    verdict, matched = _verdict(analysis, top)
+    verdict, matched = verdict_of(analysis, top)
     conditional, point = _conditional(
         analysis,
         situation or Situation(),
@@ -124,8 +109,8 @@ def compose(
         sides = [by_id[pid] for option in conditional.options for pid in option.quotes]
         quoted = _unique([top, *sides, *quoted])
 
-    if conditional is None and verdict in ("yes", "no") and _endorses_risk(verdict, analysis):
-        cautious = _cautious(verdict, analysis, evidence, settings)
+    if conditional is None and verdict in ("yes", "no") and endorses_risk(verdict, analysis):
+        cautious = cautious_runner_up(verdict, analysis, evidence, settings)
         about_action = matched is not None and top.question_analysis[matched].action is not None
         similarity = top.question_similarity.get(matched, 0.0) if matched is not None else 0.0
         sure = confidence.band == "high" or (
@@ -135,7 +120,7 @@ def compose(
             verdict = "depends"
             if cautious is not None and cautious not in quoted:
                 quoted = [*quoted[: MAX_QUOTES - 1], cautious]
-    elif conditional is None and verdict in ("yes", "no") and _unread_risk(analysis, top):
+    elif conditional is None and verdict in ("yes", "no") and unread_risk(analysis, top):
         verdict = "depends"
 
     if isinstance(conditional, Decided):
@@ -146,16 +131,16 @@ def compose(
         headline = top.hit.passage.rule
         if language.headline(verdict):
             headline = f"{language.headline(verdict)} {headline}"
-        headline = _with_fact(headline, analysis, [e.hit.passage for e in quoted])
+        headline = with_fact(headline, analysis, [e.hit.passage for e in quoted])
 
-    quotes = tuple(_quote(e, analysis, glossary) for e in quoted)
+    quotes = tuple(quote_of(e, analysis, glossary) for e in quoted)
     return Answer(
         question=question,
         verdict=verdict,
         headline=headline,
         quotes=quotes,
         confidence=confidence,
-        related=_related(question, evidence, {q.id for q in quotes}),
+        related=related_questions(question, evidence, {q.id for q in quotes}),
         clarify=clarify,
         language=language.code,
     )
@@ -187,7 +172,7 @@ def _conditional(
             for name in variables
         ):
             continue
-        _, matched = _verdict(analysis, e)
+        _, matched = verdict_of(analysis, e)
         matched_verdict = None
         if matched is not None:
             matched_verdict = passage.questions[matched].verdict or passage.verdict
@@ -195,7 +180,7 @@ def _conditional(
         definer = next(p.hit.passage for p in point if p.hit.passage.sides)
         asks = passage.asks if passage.sides or passage.asks != "any" else definer.asks
         decision = decide(analysis, situation, sides, conditions, matched_verdict, asks, language)
-        if isinstance(decision, Decided) and _endorses_risk(decision.verdict, analysis):
+        if isinstance(decision, Decided) and endorses_risk(decision.verdict, analysis):
             decision = _guarded(
                 decision, analysis, situation, e, sides, conditions, matched_verdict, asks, language
             )
@@ -256,7 +241,7 @@ def _advised(ask: Ask, analysis: Analysis, language: Language) -> tuple[Option, 
         return ask.options
     return tuple(
         o.model_copy(update={"verdict": "depends", "headline": _depends(o.headline, language)})
-        if _endorses_risk(o.verdict, analysis)
+        if endorses_risk(o.verdict, analysis)
         else o
         for o in ask.options
     )
@@ -304,143 +289,3 @@ def _confidence(score: float, settings: Settings) -> Confidence:
     else:
         band = "low"
     return Confidence(band=band, score=round(score, 4))
-
-
-def _verdict(analysis: Analysis, top: Evidence) -> tuple[str, int | None]:
-    """The verdict for the buyer's question from a passage, and the ordinal of the annotated
-    question it rests on (None when it rests on no question)."""
-    passage = top.hit.passage
-    if analysis.form == "open" or analysis.choice:
-        return "info", None
-    if analysis.form == "short" and analysis.action is None:
-        return "info", None  # "appeal deadline", "faulty item partial refund": no yes/no asked
-
-    # A question about doing something is answered by an annotated question about doing
-    # something; one about a fact ("do I get compensated?") by one about a fact.
-    ordinals = [
-        n
-        for n in top.question_similarity
-        if (analysis.form == "short" or top.question_analysis[n].form != "open")
-        and (top.question_analysis[n].action is None) == (analysis.action is None)
-    ]
-    if not ordinals:
-        return ("info" if passage.verdict in ("yes", "no") else passage.verdict), None
-
-    def closeness(n: int) -> tuple[float, int]:
-        # "Before it arrives" and "once it has arrived" read alike to the model, not to us:
-        # an annotated question stating the buyer's situation is closer, the opposite farther.
-        theirs = top.question_analysis[n]
-        mine, their_states = dict(analysis.states), dict(theirs.states)
-        shared = [v for v in mine if v in their_states]
-        timing = 0.0
-        if shared:
-            agree = all(mine[v] == their_states[v] for v in shared)
-            timing = 0.15 if agree else -0.15
-        # "Should I confirm receipt?" is answered by a question about confirming, not closing.
-        same_kind = 0.1 if analysis.kind and theirs.kind == analysis.kind else 0.0
-        return (top.question_similarity[n] + timing + same_kind, -n)
-
-    best = max(ordinals, key=closeness)
-    matched = top.question_analysis[best]
-    tagged = passage.questions[best].verdict
-    verdict = tagged or passage.verdict
-    if matched.form == "open" and analysis.form == "short":
-        return "info", best
-    # Only a question asked in full can be read as asking the opposite: keywords can't.
-    opposite = (matched.polarity or 1) != (analysis.polarity or 1)
-    if verdict in ("yes", "no") and analysis.form == "yesno" and opposite:
-        verdict = flip(verdict)
-    return verdict, best
-
-
-def _unread_risk(analysis: Analysis, top: Evidence) -> bool:
-    """Fail closed: the passage rules on a risky action, but the question names no action
-    kbqa knows ("can I nix the dispute?", "should I stay in the dispute?" when those words
-    are missing from actions.md), so a yes or a no might tell the buyer to do it. It stands
-    only on a near paraphrase of one of the passage's annotated questions."""
-    if not top.risks or analysis.action is not None or not analysis.asks_to_act:
-        return False
-    best = max(top.question_similarity.values(), default=0.0)
-    return best < RISKY_MATCH
-
-
-def _endorses_risk(verdict: str, analysis: Analysis) -> bool:
-    """Does this answer tell the buyer to close, cancel, confirm or accept?"""
-    if analysis.polarity is None or analysis.action is None:
-        return False
-    return (verdict == "yes") == (analysis.polarity > 0)
-
-
-def _cautious(
-    verdict: str, analysis: Analysis, evidence: list[Evidence], settings: Settings
-) -> Evidence | None:
-    """A close runner-up that answers the same question the other way (or "it depends")."""
-    top_score = evidence[0].hit.score
-    for e in evidence[1:]:
-        if e.hit.score < max(settings.threshold, top_score - settings.quote_margin):
-            break
-        other, _ = _verdict(analysis, e)
-        if other == flip(verdict):
-            return e
-    return None
-
-
-def _with_fact(headline: str, analysis: Analysis, passages: list[Passage]) -> str:
-    """Make sure a question asking for a number gets one in the headline."""
-    if not analysis.asks_amount or re.search(r"\d", headline):
-        return headline
-    for passage in passages:
-        for fact in passage.facts:
-            return f"{headline} ({fact.amount}: {fact.what}.)"
-    return headline
-
-
-def _quote(e: Evidence, analysis: Analysis, glossary: tuple[GlossaryEntry, ...]) -> Quote:
-    passage, hit = e.hit.passage, e.hit
-    sentences = split_sentences(passage.text)
-    if len(sentences) == 1 or not e.sentence_similarity:
-        highlight = sentences[0]
-    else:
-
-        def weight(n: int) -> tuple[float, int]:
-            bonus = 0.05 if analysis.asks_amount and re.search(r"\d", sentences[n]) else 0.0
-            if sentences[n] == passage.highlight:
-                bonus += HIGHLIGHT_PRIOR  # the annotator's answering sentence
-            return (e.sentence_similarity.get(n, -1.0) + bonus, -n)
-
-        highlight = sentences[max(range(len(sentences)), key=weight)]
-    notes = tuple(
-        Note(term=term, means=means)
-        for term, means in find_terms(passage.text, {g.term: g.meaning for g in glossary if g.note})
-    )
-    return Quote(
-        id=passage.id,
-        section=passage.section,
-        text=passage.text,
-        highlight=highlight,
-        score=round(hit.score, 4),
-        why=Why(
-            matched=hit.matched_kind,
-            matched_text=hit.matched_text,
-            dense=round(hit.dense, 4),
-            lexical=round(hit.lexical, 4),
-            dense_rank=hit.dense_rank,
-            lexical_rank=hit.lexical_rank,
-        ),
-        notes=notes,
-    )
-
-
-def _related(question: str, evidence: list[Evidence], quoted: set[str]) -> tuple[str, ...]:
-    """Questions a buyer is likely to ask next: the best question of the next passages."""
-    asked = question.strip().lower()
-    related: list[str] = []
-    for e in evidence:
-        if e.hit.passage.id in quoted or len(related) == MAX_RELATED:
-            continue
-        questions = e.hit.passage.questions
-        best = max(range(len(questions)), key=lambda n: (e.question_similarity.get(n, -1.0), -n))
-        text = questions[best].text
-        if text.lower() != asked and text not in related:
-            related.append(text)
-    return tuple(related)

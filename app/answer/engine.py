@@ -17,17 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.answer.compose import Evidence, compose
+from app.answer.compose import compose
+from app.answer.evidence import Evidence
 from app.answer.ranking import Ranking
 from app.answer.records import Answer
-from app.answer.retrieve import Hit, Query, Retriever, Settings
+from app.answer.retrieve import Hit, Query, Retriever
 from app.config import Paths
 from app.corpus.records import Scope
 from app.errors import IndexProblem, KbqaError
-from app.index.calibration import read_calibration
+from app.index.calibration import Settings, read_calibration
 from app.index.embed import Embedder, MultilingualEmbedder, get_embedder
+from app.index.layout import CALIBRATION
 from app.index.onnx_encoder import ENV_ENCODER, encoder_setting, query_encoder
-from app.index.store import CALIBRATION, Index, check_model, load_index, manifest_path
+from app.index.store import Index, check_model, load_index, manifest_path
 from app.reading.input import question_text
 from app.reading.language import detect
 

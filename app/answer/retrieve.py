@@ -26,6 +26,7 @@ import numpy as np
 
 from app.answer.ranking import DENSE_CANDIDATES, Hit, Ranking, Rows
 from app.errors import IndexProblem, ModelError
+from app.index.calibration import Settings
 from app.index.embed import Embedder, model_dir
 from app.index.lexical import lexical_tokens
 from app.index.onnx_encoder import TOKENIZER_FILE
@@ -39,21 +40,7 @@ from app.reading.speller import Speller
 from app.reading.stemmers import stemmer
 from app.reading.text import canonicalize, compile_replacements, split_sentences
 
-__all__ = ["DENSE_CANDIDATES", "Hit", "Query", "Retriever", "Settings"]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Knobs fixed by calibration (``kbqa eval --calibrate``) and stored with the index."""
-
-    alpha: float = 0.75  # weight of the dense score in the fused score
-    threshold: float = 0.45  # below this fused score the guide does not cover the question
-    high: float = 0.65  # fused score from which confidence is high
-    medium: float = 0.55  # ... and medium; low below that (but above the threshold)
-    quote_margin: float = 0.08  # further quotes must score within this of the first
-    # Refuse when the nearest out-of-scope question's cosine exceeds the top passage's dense
-    # score by more than this (a negative margin refuses even when it is slightly farther).
-    out_of_scope_margin: float = 0.0
+__all__ = ["DENSE_CANDIDATES", "Hit", "Query", "Retriever"]
 
 
 @dataclass(frozen=True)

@@ -36,20 +36,19 @@ from app.errors import IndexProblem
 from app.index.ann import build_dense
 from app.index.cache import EmbeddingCache, cache_dir_for
 from app.index.embed import Embedder, MultilingualEmbedder
-from app.index.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
-from app.index.onnx_export import EXPORTER_VERSION
-from app.index.reuse import stored_vectors
-from app.index.store import (
+from app.index.layout import (
     CALIBRATION,
     CALIBRATION_SWEEP,
     DENSE,
     INDEX_FORMAT,
     MANIFEST,
     OUT_OF_SCOPE_DENSE,
-    file_sha256,
-    load_index,
     pipeline,
 )
+from app.index.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
+from app.index.onnx_export import EXPORTER_VERSION
+from app.index.reuse import stored_vectors
+from app.index.store import file_sha256, load_index
 from app.index.tables import View, views, write_tables
 
 

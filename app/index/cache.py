@@ -34,7 +34,7 @@ import numpy as np
 
 from app.errors import IndexProblem
 from app.index.embed import Embedder
-from app.index.store import text_hashes
+from app.index.layout import text_hashes
 
 CACHE_DIR = ".kbqa-cache"
 EMBEDDINGS = "embeddings"

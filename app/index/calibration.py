@@ -1,4 +1,5 @@
-"""The schema of ``index/calibration.json``, checked before a single setting is used.
+"""The settings calibration fits, and the schema of ``index/calibration.json`` that holds them,
+checked before a single setting is used.
 
 The file is written by ``kbqa eval --calibrate`` (``app.maintain.calibrate.write_calibration``) but
 anyone may edit it, and a wrong key there does not crash anything: it silently runs with
@@ -15,17 +16,33 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from app.answer.retrieve import Settings
 from app.errors import IndexProblem
 
 FIX = "run `kbqa eval --calibrate` or delete it"
-_DEFAULTS = Settings()
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Knobs fixed by calibration (``kbqa eval --calibrate``) and stored with the index."""
+
+    alpha: float = 0.75  # weight of the dense score in the fused score
+    threshold: float = 0.45  # below this fused score the guide does not cover the question
+    high: float = 0.65  # fused score from which confidence is high
+    medium: float = 0.55  # ... and medium; low below that (but above the threshold)
+    quote_margin: float = 0.08  # further quotes must score within this of the first
+    # Refuse when the nearest out-of-scope question's cosine exceeds the top passage's dense
+    # score by more than this (a negative margin refuses even when it is slightly farther).
+    out_of_scope_margin: float = 0.0
+
+
+_DEFAULTS = Settings()
 
 
 def _score(default: float, low: float = 0.0, high: float = 1.0) -> Any:

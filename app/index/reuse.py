@@ -19,18 +19,17 @@ import numpy as np
 from app.corpus.records import Topic
 from app.errors import IndexProblem
 from app.index.embed import Embedder
-from app.index.store import (
+from app.index.layout import (
     DENSE,
     MANIFEST,
     OUT_OF_SCOPE_DENSE,
     TEXTS,
-    Index,
-    load_index,
     out_of_scope_texts,
     pipeline,
     text_hashes,
     vector_texts,
 )
+from app.index.store import Index, load_index
 
 Vectors = dict[str, np.ndarray]  # a text's hash -> its vector
 

@@ -18,8 +18,7 @@ from typing import Any
 from app.corpus.records import Corpus, GlossaryEntry, Passage, Topic
 from app.corpus.translation import in_language
 from app.index import readings as analyses
-from app.index.lexical import Lexical, lexical_tokens, passage_words
-from app.index.store import (
+from app.index.layout import (
     ACTIONS,
     ANALYSES,
     CONDITIONS,
@@ -39,6 +38,7 @@ from app.index.store import (
     text_hashes,
     vector_texts,
 )
+from app.index.lexical import Lexical, lexical_tokens, passage_words
 from app.index.vectors import VectorRef, VectorRefs
 from app.index.vocabulary import speller_words
 from app.reading.actions import Lexicon

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from app.answer.engine import Engine
-from app.answer.retrieve import Settings
-from app.index.store import CALIBRATION, CALIBRATION_SWEEP
+from app.index.calibration import Settings
+from app.index.layout import CALIBRATION, CALIBRATION_SWEEP
 from app.maintain.evalset import Item
 from app.maintain.evaluate import Outcome, core_metrics, rank_of, run
 

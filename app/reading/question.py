@@ -46,11 +46,9 @@ from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 from app.reading.actions import Lexicon, Patterns, compiled
+from app.reading.form import BREAKS, WORD, at_start, find_marker, masked
 from app.reading.language import Grammar, Language
 from app.reading.text import asking_sentence, plain
-
-_BREAKS = re.compile(r"[,;:()]\s*|\s[-–—]\s")
-_WORD = re.compile(r"[^\W_][\w'-]*|'\w+")
 
 
 @dataclass(frozen=True)
@@ -87,12 +85,6 @@ class _Action(NamedTuple):
     end: int = 0  # where its words end
 
 
-class _Marker(NamedTuple):
-    position: int
-    form: str  # "open" or "yesno"
-    start: int  # where the question starts asking: the marker's clause start, or the marker
-
-
 def normalise(question: str, language: Language) -> str:
     """The question as the reader reads it: folded, lower-cased, contractions spelt out."""
     text = language.fold(plain(question))
@@ -110,7 +102,7 @@ def read(question: str, language: Language, lexicon: Lexicon) -> Analysis:
     grammar = language.grammar
     text = normalise(question, language)
     last, context = asking_sentence(text)
-    marker = _marker(last, grammar)
+    marker = find_marker(last, grammar)
     form = marker.form if marker else grammar.bare if last.rstrip().endswith("?") else "short"
     free = grammar.word_order == "free"
     # Where the question starts asking: its question word's clause (fixed word order), or
@@ -153,109 +145,6 @@ def read(question: str, language: Language, lexicon: Lexicon) -> Analysis:
 
 
 # --- form ---------------------------------------------------------------------------------
-
-
-def _clause_starts(sentence: str, grammar: Grammar) -> list[int]:
-    """Where the sentence's clauses start: its start, after punctuation, after a
-    ``clause-break`` word, and at an ``asks`` phrase (buyers skip punctuation: "seller
-    rejected my dispute should i close it")."""
-    starts = {0, *(m.end() for m in _BREAKS.finditer(sentence))}
-    breaks = grammar.pattern("clause-break")
-    if breaks:
-        starts |= {_next_word(sentence, m.end()) for m in breaks.finditer(sentence)}
-    asks = grammar.pattern("asks")
-    if asks:
-        starts |= {m.start() for m in asks.finditer(sentence)}
-    return sorted(s for s in starts if s < len(sentence))
-
-
-def _next_word(sentence: str, at: int) -> int:
-    found = _WORD.search(sentence, at)
-    return found.start() if found else len(sentence)
-
-
-def _masked(sentence: str, grammar: Grammar, form: str) -> str:
-    """The sentence with the ``form`` phrases (``not-open``…) blanked, offsets kept."""
-    pattern = grammar.pattern(form)
-    return pattern.sub(lambda m: "_" * len(m.group()), sentence) if pattern else sentence
-
-
-def _head(sentence: str, start: int, grammar: Grammar, words: int) -> tuple[str, list[int]]:
-    """The first ``words`` words from ``start``, ``skip`` words left out ("shouldn't I"
-    reads "should I"), joined by spaces, and where each begins in the sentence."""
-    skip = grammar.pattern("skip")
-    found: list[tuple[str, int]] = []
-    for m in _WORD.finditer(sentence, start):
-        word = m.group().replace("n't", "nt")
-        if (skip and skip.fullmatch(m.group())) or (skip and skip.fullmatch(word)):
-            continue
-        found.append((m.group(), m.start()))
-        if len(found) == words:
-            break
-    return " ".join(w for w, _ in found), [at for _, at in found]
-
-
-def _marker(sentence: str, grammar: Grammar) -> _Marker | None:
-    """The question word that decides the form: the earliest where its rule counts."""
-    view = _masked(sentence, grammar, "not-open")
-    found: list[_Marker] = []
-    for start in _clause_starts(view, grammar):
-        for form in ("open", "yesno"):
-            at = _at_start(view, start, grammar, form, "clause start")
-            if at is not None:
-                # An English-like clause start asks from there; a word further in from itself.
-                found.append(_Marker(at, form, start if at == _next_word(view, start) else at))
-    open_start = _at_start(view, 0, grammar, "open", "sentence start")
-    if open_start is not None:
-        found.append(_Marker(open_start, "open", open_start))
-    anywhere = grammar.pattern("yesno", "anywhere")
-    if anywhere and (m := anywhere.search(view)):
-        found.append(_Marker(m.start(), "yesno", m.start()))
-    end = _ending(view, grammar, any(m.form == "yesno" for m in found))
-    if end is not None:
-        found.append(end)
-    if not found and sentence.rstrip().endswith("?"):
-        # A yes/no word opening a question with no other question word: "ok to close?"
-        at = _at_start(view, 0, grammar, "yesno", "sentence start")
-        if at is not None:
-            found.append(_Marker(at, "yesno", 0))
-    if not found:
-        return None
-    # The earliest decides; a yes/no word and an open one at the same place: yes/no.
-    return min(found, key=lambda m: (m.position, m.form != "yesno"))
-
-
-def _at_start(sentence: str, start: int, grammar: Grammar, form: str, where: str) -> int | None:
-    """Where a ``form`` word stands among the first words from ``start`` (its rule's reach:
-    how many words may come before it), ``skip`` words left out; None: none does."""
-    pattern = grammar.pattern(form, where)
-    if pattern is None:
-        return None
-    reach = grammar.reach(form, where)
-    head, offsets = _head(sentence, start, grammar, reach + 6)
-    found = pattern.search(head)
-    if found is None:
-        return None
-    index = head[: found.start()].count(" ")
-    return offsets[index] if index <= reach else None
-
-
-def _ending(sentence: str, grammar: Grammar, marked: bool) -> _Marker | None:
-    """A question word that ends the sentence: a tag ("…, is that ok?": yes/no about what
-    came before) or an open question tacked on at the end ("…не пришла чо делать")."""
-    body = sentence.rstrip("?!. ")
-    asked = sentence.rstrip().endswith("?")
-    tag = grammar.pattern("yesno", "sentence end")
-    if tag and asked:
-        for m in tag.finditer(body):
-            if m.end() == len(body) and m.start() > 0:
-                return _Marker(m.start(), "yesno", m.start())
-    tail = grammar.pattern("open", "sentence end")
-    if tail and not marked:
-        words = list(_WORD.finditer(body))[-2:]
-        if words and (m := tail.search(body, words[0].start())):
-            return _Marker(m.start(), "open", m.start())
-    return None
 
 
 # --- the action asked about -----------------------------------------------------------------
@@ -306,7 +195,7 @@ def _free_action(
     words of its own asks about something else ("спор закрыли, можно подать апелляцию?");
     else the one asked of the buyer before. Without a question word, the last clause
     naming an action."""
-    bounds = [0, *(m.end() for m in _BREAKS.finditer(sentence)), len(sentence) + 1]
+    bounds = [0, *(m.end() for m in BREAKS.finditer(sentence)), len(sentence) + 1]
     if start is None:
         for begin, end in reversed(list(itertools.pairwise(bounds))):
             actions = _buyer_actions(sentence, patterns, grammar, begin, end)
@@ -382,7 +271,7 @@ def _before(grammar: Grammar, form: str, action: _Action) -> bool:
                 return True
         # Step back over one more word: a whole word, not one punctuation follows.
         chunk = re.search(r"(\S+)\s*$", text[:end])
-        if chunk is None or _WORD.fullmatch(chunk[1]) is None:
+        if chunk is None or WORD.fullmatch(chunk[1]) is None:
             return False
         end = chunk.start(1)
     return False
@@ -399,7 +288,7 @@ def _has(grammar: Grammar, form: str, text: str) -> bool:
 def _acts(grammar: Grammar, text: str) -> bool:
     """Whether the buyer asks whether to do something ("should I…", "is it ok to…"), not
     whether they get something ("should I get a refund?": ``not-act``)."""
-    return _has(grammar, "act", _masked(text, grammar, "not-act"))
+    return _has(grammar, "act", masked(text, grammar, "not-act"))
 
 
 def _permission(grammar: Grammar, text: str, clause: str) -> bool:
@@ -408,4 +297,4 @@ def _permission(grammar: Grammar, text: str, clause: str) -> bool:
     anywhere = grammar.pattern("permission", "anywhere")
     if anywhere and anywhere.search(text):
         return True
-    return _at_start(clause, 0, grammar, "permission", "clause start") is not None
+    return at_start(clause, 0, grammar, "permission", "clause start") is not None

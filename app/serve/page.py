@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from app.answer.compose import MAX_RELATED
+from app.answer.quotes import MAX_RELATED
 from app.reading.conditions import MAX_OPTIONS  # buttons for a clarifying question's options
 from app.serve.ask import Asker
 from app.serve.feedback import FeedbackLog

@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from app.answer.compose import MAX_RELATED
+from app.answer.quotes import MAX_RELATED
 from app.answer.records import Answer
 from app.errors import KbqaError
 from app.reading.conditions import MAX_OPTIONS  # buttons for a clarifying question's options
