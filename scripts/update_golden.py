@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 from app.corpus.load import load_corpus  # noqa: E402
 from app.index.build import build_index  # noqa: E402
 from app.index.embed import FakeEmbedder  # noqa: E402
-from app.index.store import PIPELINE_VERSION  # noqa: E402
+from app.index.layout import PIPELINE_VERSION  # noqa: E402
 from tests.conftest import FIXTURES  # noqa: E402
 from tests.test_analyses import golden_record  # noqa: E402
 from tests.test_compose import answer, evidence  # noqa: E402

@@ -74,7 +74,7 @@ class Option(Record):
 class Clarify(Record):
     """The guide's verdict turns on something the question did not say: ask it."""
 
-    question: str = Field(description='"How many days ago did the dispute close?"')
+    question: str = Field(description="what the verdict turns on, asked")
     options: tuple[Option, ...]
 
 

@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="kbqa",
-        description="Answer buyers' questions from an annotated guide, with verbatim quotes.",
+        description="Answer questions from an annotated guide, with a verdict and verbatim quotes.",
     )
     parser.add_argument("--version", action="version", version=f"kbqa {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     if not logged and not voted:
         say(
             f"kbqa: no question log yet: looked for {folder / QUESTIONS_FILE}; `kbqa serve` "
-            f"writes it as buyers ask (set the folder with --feedback-dir or {ENV_FEEDBACK_DIR})"
+            f"writes it as questions come (set the folder with --feedback-dir or "
+            f"{ENV_FEEDBACK_DIR})"
         )
         return 1
     if not logged:

@@ -230,8 +230,7 @@ def resolve_side(text: str, conditions: Conditions) -> tuple[Side | None, str | 
     match = _SIDE.match(text)
     if not match:
         return None, (
-            f"condition {text!r} should read like "
-            "'`yes` days-since-closed <= 15 days: appeals are open for 15 days'"
+            f"condition {text!r} should read like '`yes` some-quantity <= 15 days: what holds then'"
         )
     verdict = match["verdict"]
     if verdict not in SIDE_VERDICTS:
@@ -250,7 +249,7 @@ def resolve_side(text: str, conditions: Conditions) -> tuple[Side | None, str | 
 def _condition(text: str, conditions: Conditions) -> tuple[Condition | None, str | None]:
     match = _CONDITION.match(text)
     if not match:
-        return None, f"condition {text!r} should read like 'days-since-closed <= 15 days'"
+        return None, f"condition {text!r} should read like 'some-quantity <= 15 days'"
     op, value = match["op"], match["value"].strip()
     if op not in OPERATORS:
         return None, f"unknown comparison {op!r} (expected {', '.join(OPERATORS)})"

@@ -72,7 +72,7 @@ class Draft:
             issues.append(CorpusIssue(self.path, line, f"passage '{self.id}': {message}"))
 
         if not _ID.match(self.id):
-            problem(self.line, "id must be a lower-case slug like 'paypal-refund-scam'")
+            problem(self.line, "id must be a lower-case slug like 'a-passage-id'")
         if self.section is None:
             problem(self.line, "passage comes before any '# section' heading")
         if self.text is None:
@@ -114,7 +114,7 @@ class Draft:
         for line, raw in self.fields.get("facts", (0, []))[1]:
             match = _FACT.match(raw)
             if not match:
-                problem(line, f"fact {raw!r} should read like '15 days: time to appeal'")
+                problem(line, f"fact {raw!r} should read like '15 days: what the number is'")
                 continue
             amount = (
                 f"{match['number']}{match['unit']}"

@@ -34,13 +34,13 @@ def parse_glossary(path: Path) -> tuple[list[GlossaryEntry], list[CorpusIssue]]:
         rows = table_rows(tokens[start : end + 1])
         (header_line, header), body = rows[0], rows[1:]
         kind = header[0].lower() if header else ""
-        if kind not in ("in the guide", "a buyer may say") or len(header) != 2:
+        if kind not in ("in the guide", "people may say") or len(header) != 2:
             issues.append(
                 CorpusIssue(
                     shown,
                     header_line,
                     "a glossary table's header must be "
-                    "'| in the guide | means |' or '| a buyer may say | the guide says |'",
+                    "'| in the guide | means |' or '| people may say | the guide says |'",
                 )
             )
             continue

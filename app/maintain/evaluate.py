@@ -45,9 +45,9 @@ METRICS = (
     ("refused_answerable", "answerable refused", PERCENT),
     ("fact", "headline names the fact asked for", PERCENT),
     ("dangerous", "yes↔no opposites (harmful)", COUNT),
-    ("risky", "... of which tell the buyer to close/cancel/confirm", COUNT),
+    ("risky", "... of which endorse a risky action", COUNT),
     ("baseline_dangerous", "yes↔no opposites (baseline)", COUNT),
-    ("baseline_risky", "... of which tell the buyer to close/cancel/confirm", COUNT),
+    ("baseline_risky", "... of which endorse a risky action", COUNT),
 )
 CONDITIONAL = "cond-"  # kinds starting with this test a verdict that turns on a condition
 MISSING = "cond-missing"  # the question leaves the condition out: kbqa should ask it

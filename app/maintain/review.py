@@ -39,7 +39,7 @@ OPPOSITE = {"yes": "no", "no": "yes"}
 NOT_COVERED = "not_covered"
 EVAL_HEADER = (
     "# kbqa review: every verdict below must be confirmed by a person before this set is used.\n"
-    "# Buyers' questions from the question log, each under the passage it most likely belongs\n"
+    "# Questions from the question log, each under the passage it most likely belongs\n"
     "# to: fix verdict and passages by hand, then run `kbqa eval`.\n"
 )
 

@@ -23,11 +23,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # importing this module stays cheap: the CLI asks it whether to log
-    from app.answer.records import Answer
-    from app.answer.retrieve import Hit
+from app.answer.ranking import Hit
+from app.answer.records import Answer
 
 QUESTIONS_FILE = "questions.jsonl"
 MAX_BYTES = 10_000_000
