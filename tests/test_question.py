@@ -33,7 +33,7 @@ def test_analysis(case):
     assert reading.form == case["form"]
     if "polarity" in case:
         assert reading.polarity == case["polarity"]
-    arrived = read_situation(case["q"], CONDITIONS).values.get("item-arrived")
+    arrived = read_situation(case["q"], CONDITIONS, ENGLISH.folds).values.get("item-arrived")
     assert arrived == ARRIVED[case.get("arrived")]
     assert reading.asks_amount == case.get("asks_amount", False)
     assert reading.choice == case.get("choice", False)

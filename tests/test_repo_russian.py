@@ -33,7 +33,7 @@ def ru():
     ],
 )
 def test_russian_durations_become_days_of_the_right_quantity(ru, question, days, quantity):
-    situation = read_situation(question, ru.conditions)
+    situation = read_situation(question, ru.conditions, ru.language.folds)
     assert [(d.days, quantity in d.quantities) for d in situation.durations] == [(days, True)]
 
 
@@ -51,7 +51,7 @@ def test_russian_durations_become_days_of_the_right_quantity(ru, question, days,
     ],
 )
 def test_russian_situations_are_read_or_left_unread(ru, question, states):
-    assert dict(read_situation(question, ru.conditions).states) == states
+    assert dict(read_situation(question, ru.conditions, ru.language.folds).states) == states
 
 
 @pytest.mark.parametrize(

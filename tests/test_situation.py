@@ -12,7 +12,10 @@ import pytest
 from app.corpus.conditions_file import parse_conditions
 from app.reading.conditions import Conditions
 from app.reading.situation import read_situation
-from tests.conftest import REPO
+from tests.conftest import REPO, repo_corpus
+
+# English folds, as the engine reads an English question with them.
+FOLDS = repo_corpus().language.folds  # type: ignore[union-attr]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def conditions() -> Conditions:
 def stated(question: str, variable_id: str, conditions: Conditions):
     variable = conditions.variable(variable_id)
     assert variable is not None, f"no variable {variable_id!r} in corpus/conditions.md"
-    return read_situation(question, conditions).stated(variable)
+    return read_situation(question, conditions, FOLDS).stated(variable)
 
 
 # question                                                  -> days, quantity
@@ -69,7 +72,7 @@ def test_an_unreadable_duration_is_not_stated(conditions: Conditions):
 
 def test_two_figures_for_one_quantity_are_not_stated(conditions: Conditions):
     question = "The dispute closed 8 days ago, no wait, it closed 20 days ago."
-    situation = read_situation(question, conditions)
+    situation = read_situation(question, conditions, FOLDS)
     assert sorted(d.days for d in situation.durations) == [8, 20]
     assert situation.stated(conditions.variable("days-since-closed")) is None
 
@@ -126,7 +129,7 @@ def test_a_duration_about_something_else_is_not_the_closing_date(conditions: Con
     ],
 )
 def test_what_has_not_happened_is_never_read_as_arrived(conditions: Conditions, question: str):
-    assert read_situation(question, conditions).values.get("item-arrived") != "yes"
+    assert read_situation(question, conditions, FOLDS).values.get("item-arrived") != "yes"
 
 
 def test_a_thousands_separator_is_not_a_decimal(conditions: Conditions):
@@ -146,6 +149,6 @@ def test_a_thousands_separator_is_not_a_decimal(conditions: Conditions):
     ],
 )
 def test_a_situation_said_flatly_is_firm(conditions: Conditions, question: str, firm: bool):
-    situation = read_situation(question, conditions)
+    situation = read_situation(question, conditions, FOLDS)
     assert situation.states, question
     assert bool(situation.firm) == firm

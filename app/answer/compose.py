@@ -31,11 +31,12 @@ How the verdict is chosen:
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from app.answer.conditional import Ask, Decided, SideOf, decide
 from app.answer.evidence import Evidence
 from app.answer.quotes import MAX_RELATED, quote_of, related_questions, with_fact
-from app.answer.records import Answer, Clarify, Confidence, Option
+from app.answer.records import Answer, Band, Clarify, Confidence, Option, Verdict
 from app.answer.verdict import (
     RISKY_MATCH,
     cautious_runner_up,
@@ -136,7 +137,9 @@ def compose(
     quotes = tuple(quote_of(e, analysis, glossary) for e in quoted)
     return Answer(
         question=question,
-        verdict=verdict,
+        # A passage's or a condition's verdict, which the corpus parser admits only from
+        # the verdicts Answer takes (and pydantic checks again).
+        verdict=cast(Verdict, verdict),
         headline=headline,
         quotes=quotes,
         confidence=confidence,
@@ -282,6 +285,7 @@ def _not_covered(
 
 
 def _confidence(score: float, settings: Settings) -> Confidence:
+    band: Band
     if score >= settings.high:
         band = "high"
     elif score >= settings.medium:

@@ -16,8 +16,9 @@ the other way round ("is it too late to appeal?") gets them flipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from app.answer.records import Option
+from app.answer.records import Option, Verdict
 from app.reading.conditions import Condition, Conditions, Side, Variable
 from app.reading.language import Language
 from app.reading.question import Analysis
@@ -150,7 +151,11 @@ def decide(
         headline = f"{language.headline(verdict)} {_sentence(because)}".strip()
         passages = tuple(dict.fromkeys(s.passage for s in group))
         label = _label(asked, condition, conditions)
-        options.append(Option(label=label, verdict=verdict, headline=headline, quotes=passages))
+        # A side's verdict, which conditions.md admits only from those Option takes (and
+        # pydantic checks again).
+        options.append(
+            Option(label=label, verdict=cast(Verdict, verdict), headline=headline, quotes=passages)
+        )
     if len({o.verdict for o in options}) < 2:
         return None
     because = _sentence(possible[0].side.because)

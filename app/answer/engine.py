@@ -85,7 +85,7 @@ def load_settings(
     return settings
 
 
-_WARNED: set[tuple[Path, str]] = set()
+_WARNED: set[tuple[Path, str | None]] = set()
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from app.corpus.conditions_file import parse_conditions
 from app.corpus.files import LANGUAGE_FILE, language_folders
 from app.corpus.language_file import parse_language
 from app.corpus.markdown import shown
-from app.corpus.records import SCOPE_WORDS, Locale, Scope, Topic
+from app.corpus.records import SCOPE_WORDS, GlossaryEntry, Locale, Scope, Topic
 from app.corpus.side_files import parse_glossary, parse_out_of_scope, parse_scope
 from app.errors import CorpusIssue
 from app.reading.actions import Lexicon
@@ -43,7 +43,9 @@ def load_locales(
         issues += found + _same_variables(folder / "conditions.md", local_conditions, conditions)
         local_lexicon, found = parse_actions(folder / "actions.md")
         issues += found + _same_actions(folder / "actions.md", local_lexicon, lexicon)
-        glossary, scope, local_topics = [], Scope("", ()), []
+        glossary: list[GlossaryEntry] = []
+        local_topics: list[Topic] = []
+        scope = Scope("", ())
         if (folder / "glossary.md").exists():
             glossary, found = parse_glossary(folder / "glossary.md")
             issues += found

@@ -200,7 +200,7 @@ class Draft:
         verdict = self.fields.get("verdict", (0, None))[1]
         if verdict not in ("yes", "no"):
             return []
-        directions = {}
+        directions: dict[int, str] = {}
         for question in questions:
             reading = read(question.text, language, lexicon)
             if question.verdict is None and reading.form != "open":

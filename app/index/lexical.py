@@ -70,8 +70,8 @@ class Lexical:
         average = float(lengths.mean()) if n else 0.0
         postings: dict[str, list[tuple[int, int]]] = {}
         for position, document in enumerate(documents):
-            for term, tf in Counter(document).items():
-                postings.setdefault(term, []).append((position, tf))
+            for term, times in Counter(document).items():
+                postings.setdefault(term, []).append((position, times))
         terms = {t: column for column, t in enumerate(postings)}
         counts = np.array([len(p) for p in postings.values()], dtype=np.int64)
         starts = np.zeros(len(terms) + 1, dtype=np.int64)

@@ -17,11 +17,15 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from app.errors import IndexProblem, ModelError
+
+if TYPE_CHECKING:  # imported when the encoder loads, not with this module
+    from onnxruntime import InferenceSession
+    from tokenizers import Tokenizer
 
 ONNX_FILE = "query-encoder.onnx"
 TOKENIZER_FILE = "query-tokenizer.json"
@@ -64,8 +68,8 @@ class OnnxEmbedder:
         self.record = record
         self.name = str(record["name"])
         self.dim = int(record["dim"])
-        self._session = None
-        self._tokenizer = None
+        self._session: InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
 
     def weights_hash(self) -> str:
@@ -107,19 +111,24 @@ class OnnxEmbedder:
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if self._session is None:
             self.load()
+        # load() sets both or raises; the tokenizer is assigned first, so a session seen set
+        # (by another thread's load) comes with its tokenizer.
+        tokenizer, session = self._tokenizer, self._session
+        assert tokenizer is not None
+        assert session is not None
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Sorted by length, so a batch pads to its own longest text, not the longest of all.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), BATCH):
             rows = order[start : start + BATCH]
-            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+            encodings = tokenizer.encode_batch([texts[i] for i in rows])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             feed = {
                 "input_ids": ids,
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                 "token_type_ids": np.zeros_like(ids),
             }
-            out[rows] = self._session.run(None, feed)[0]
+            out[rows] = session.run(None, feed)[0]
         return out
 
 
@@ -131,7 +140,8 @@ def query_encoder(folder: Path, manifest: dict[str, Any]) -> OnnxEmbedder | None
     if not isinstance(record, dict):
         return None
     folder = Path(folder)
-    early = _PRELOADED.get(_identity(folder))
+    identity = _identity(folder)
+    early = _PRELOADED.get(identity) if identity is not None else None
     if early is not None and early.record == record:
         return early
     return OnnxEmbedder(folder, record)

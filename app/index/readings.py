@@ -27,7 +27,7 @@ def read_question(
     text: str, language: Language, conditions: Conditions, lexicon: Lexicon
 ) -> tuple[Analysis, Situation]:
     """How a question asks in ``language``, with the situations it states folded in."""
-    situation = read_situation(text, conditions)
+    situation = read_situation(text, conditions, language.folds)
     return replace(read(text, language, lexicon), states=situation.states), situation
 
 

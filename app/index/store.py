@@ -125,7 +125,11 @@ def load_index(
                 raise IndexProblem(f"{index_dir} kept changing while loading; try again") from None
             time.sleep(0.05)
     fresh = corpus_dir is None or not Path(corpus_dir).is_dir()
-    if not fresh and content_hash(Path(corpus_dir)) != index.manifest["corpus"]["hash"]:
+    if (
+        corpus_dir is not None
+        and not fresh
+        and content_hash(Path(corpus_dir)) != index.manifest["corpus"]["hash"]
+    ):
         raise IndexProblem(
             f"the index in {index_dir} is stale: {corpus_dir} changed since it was built; "
             f"run `{BUILD_HINT}`"
@@ -175,7 +179,7 @@ def _read_index(index_dir: Path) -> Index:
             f"run `{BUILD_HINT} --force`"
         )
     for path in REQUIRED:
-        value = manifest
+        value: Any = manifest
         for key in path:
             value = value.get(key) if isinstance(value, dict) else None
         if value is None:

@@ -13,15 +13,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.answer.records import Verdict
 from app.errors import KbqaError
-
-Verdict = Literal["yes", "no", "depends", "info", "not_covered"]
-VERDICTS: tuple[str, ...] = Verdict.__args__
 
 
 class Item(BaseModel):

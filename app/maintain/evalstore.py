@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -29,7 +29,7 @@ from app.errors import KbqaError
 from app.maintain.evaluate import COUNT, METRICS, PERCENT, Outcome, metrics
 
 FOLDER = ".kbqa-eval"
-FORMAT = 1
+FORMAT: Final = 1
 
 
 class Row(BaseModel):

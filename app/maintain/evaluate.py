@@ -14,7 +14,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,7 +176,7 @@ def run(
     return outcomes
 
 
-def rank_of(ranking: list[Hit], expected: tuple[str, ...]) -> int | None:
+def rank_of(ranking: Sequence[Hit], expected: tuple[str, ...]) -> int | None:
     for n, hit in enumerate(ranking, 1):
         if hit.passage.id in expected:
             return n

@@ -159,11 +159,11 @@ def review(
     for vote in feedback:
         if not isinstance(vote, dict) or vote.get("helpful") is not False:
             continue
-        record = by_id.get(vote.get("log_id")) if vote.get("log_id") else None
-        if record is None and isinstance(vote.get("question"), str):
-            record = _nearest(by_text.get(_key(vote["question"]), []), vote.get("time"))
-        if record is not None:
-            _, reasons, comments = found[position[id(record)]]
+        logged = by_id.get(vote.get("log_id")) if vote.get("log_id") else None
+        if logged is None and isinstance(vote.get("question"), str):
+            logged = _nearest(by_text.get(_key(vote["question"]), []), vote.get("time"))
+        if logged is not None:
+            _, reasons, comments = found[position[id(logged)]]
         elif _usable({**vote, "id": ""}):
             reasons, comments = set(), []
             found[extra] = (_from_vote(vote), reasons, comments)
@@ -246,7 +246,7 @@ def _threshold(threshold: float | Mapping[str, float], record: dict, main: str) 
 
 def _quotes(record: dict) -> list[tuple[str, float | None]]:
     """The quoted passages as (id, score); a vote's quotes are bare ids."""
-    quotes = []
+    quotes: list[tuple[str, float | None]] = []
     for quote in record.get("quotes") or []:
         if isinstance(quote, str):
             quotes.append((quote, None))

@@ -65,7 +65,7 @@ def _clip(text: str, width: int = 100) -> str:
 
 def eval_items(groups: Iterable[Group]) -> list[dict[str, Any]]:
     """The items as evaluation items (``tests/eval/*.yaml``): the verdicts still to confirm."""
-    items = []
+    items: list[dict[str, Any]] = []
     for group in groups:
         for item in group.items:
             items.append(

@@ -68,7 +68,7 @@ def _grouped(entries: list[tuple[str, tuple[str, ...]]]) -> re.Pattern | None:
 def compiled(lexicon: Lexicon) -> Patterns:
     does = [(f"do_{n}", a.does) for n, a in enumerate(lexicon.actions) if a.risky]
     undoes = [(f"undo_{n}", a.undoes) for n, a in enumerate(lexicon.actions)]
-    kinds = {f"do_{n}": a.kind for n, a in enumerate(lexicon.actions)}
+    kinds: dict[str, str | None] = {f"do_{n}": a.kind for n, a in enumerate(lexicon.actions)}
     kinds |= {f"undo_{n}": (a.kind if a.risky else None) for n, a in enumerate(lexicon.actions)}
     safe = tuple(w for a in lexicon.actions for w in a.safe)
     return Patterns(

@@ -125,6 +125,6 @@ def _ending(sentence: str, grammar: Grammar, marked: bool) -> Marker | None:
     tail = grammar.pattern("open", "sentence end")
     if tail and not marked:
         words = list(WORD.finditer(body))[-2:]
-        if words and (m := tail.search(body, words[0].start())):
-            return Marker(m.start(), "open", m.start())
+        if words and (found := tail.search(body, words[0].start())):
+            return Marker(found.start(), "open", found.start())
     return None

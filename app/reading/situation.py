@@ -79,10 +79,20 @@ class Situation:
         return mine[0].days, mine[0].said
 
 
-def _plain(text: str) -> str:
-    """Words only, one space apart, apostrophes dropped ("hasn't" and "hasnt" meet), ё as
-    е; a word list's ``*`` (any ending) and ``…`` (a gap) are kept."""
-    text = text.lower().replace("'", "").replace("ё", "е").replace("...", "…")
+Folds = tuple[tuple[str, str], ...]  # a language's letters read as others: (("ё", "е"),)
+
+
+def _fold(text: str, folds: Folds) -> str:
+    text = text.lower()
+    for letter, plain in folds:
+        text = text.replace(letter, plain)
+    return text
+
+
+def _plain(text: str, folds: Folds) -> str:
+    """Words only, folded, one space apart, apostrophes dropped ("hasn't" and "hasnt" meet);
+    a word list's ``*`` (any ending) and ``…`` (a gap) are kept."""
+    text = _fold(text, folds).replace("'", "").replace("...", "…")
     return " ".join(re.findall(r"\w+\*?|…", text))
 
 
@@ -102,17 +112,22 @@ class _Patterns:
     pending: tuple[tuple[tuple[str, ...], int], ...]
 
 
-def _reach(rows) -> tuple[tuple[tuple[str, ...], int], ...]:
-    return tuple((tuple(_plain(w).split()), int(n)) for w, n in rows if _plain(w))
+def _reach(rows, folds: Folds) -> tuple[tuple[tuple[str, ...], int], ...]:
+    return tuple((tuple(_plain(w, folds).split()), int(n)) for w, n in rows if _plain(w, folds))
 
 
 @lru_cache(maxsize=16)
-def _patterns(conditions: Conditions) -> _Patterns:
+def _patterns(conditions: Conditions, folds: Folds) -> _Patterns:
+    """The conditions' words, folded as the language folds a question, compiled."""
     vocabulary = conditions.vocabulary
-    numbers = dict(vocabulary.numbers)
-    units = dict(vocabulary.units)
-    qualifiers = dict(vocabulary.qualifiers)
-    days = dict(vocabulary.days)
+
+    def table(rows: tuple[tuple[str, float], ...]) -> dict[str, float]:
+        return {_fold(word, folds): amount for word, amount in rows}
+
+    numbers = table(vocabulary.numbers)
+    units = table(vocabulary.units)
+    qualifiers = table(vocabulary.qualifiers)
+    days = table(vocabulary.days)
     qualifier = alternatives(qualifiers)
     # "1,000" is a thousand; "1,5" and "1.5" are one and a half.
     number = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?" + (
@@ -127,7 +142,7 @@ def _patterns(conditions: Conditions) -> _Patterns:
         re.compile(rf"\b(?P<phrase>{alternatives(days)})\b", re.IGNORECASE) if days else None
     )
     cues = {
-        v.id: re.compile(rf"\b(?:{alternatives(v.cues)})\b")
+        v.id: re.compile(rf"\b(?:{alternatives(_fold(c, folds) for c in v.cues)})\b")
         for v in conditions.variables
         if v.is_quantity and v.cues
     }
@@ -135,15 +150,17 @@ def _patterns(conditions: Conditions) -> _Patterns:
         v.id: tuple(
             (
                 value.name,
-                re.compile(rf"(?<!\w)(?:{alternatives({_plain(p) for p in value.phrases})})(?!\w)"),
+                re.compile(
+                    rf"(?<!\w)(?:{alternatives({_plain(p, folds) for p in value.phrases})})(?!\w)"
+                ),
             )
             for value in v.values
         )
         for v in conditions.variables
         if not v.is_quantity
     }
-    unread = _reach((*vocabulary.negations, *vocabulary.hypotheticals))
-    pending = _reach(vocabulary.pending)
+    unread = _reach((*vocabulary.negations, *vocabulary.hypotheticals), folds)
+    pending = _reach(vocabulary.pending, folds)
     return _Patterns(
         duration, day_phrase, numbers, units, days, qualifiers, cues, phrases, unread, pending
     )
@@ -153,21 +170,22 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def read_situation(question: str, conditions: Conditions) -> Situation:
-    """Everything ``question`` states about the variables of ``conditions``."""
+def read_situation(question: str, conditions: Conditions, folds: Folds = ()) -> Situation:
+    """Everything ``question`` states about the variables of ``conditions``, the question
+    and the conditions' words folded alike (``folds``: its language's)."""
     if not conditions.variables:
         return Situation()
-    patterns = _patterns(conditions)
-    text = question.lower().replace("’", "'").replace("ё", "е")
+    patterns = _patterns(conditions, folds)
+    text = _fold(question, folds)
     sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
     read: dict[str, set[str | None]] = {}
     hedged: set[str] = set()  # situations read from a question or a sentence with a hedge
     mentioned: set[int] = set()  # sentences that state some situation, read or not
     for n, (start, end) in enumerate(sentences):
-        words = _plain(text[start:end])
+        words = _plain(text[start:end], folds)
         stated = text[end : end + 1] in (".", "!", ";", "\n")  # not asked
         # A hedge governs its own clause: "the tracking didn't update, but today it came."
-        clauses = [_plain(c) for c in _CLAUSE.split(text[start:end])]
+        clauses = [_plain(c, folds) for c in _CLAUSE.split(text[start:end])]
         hedges, first = [], 0
         for clause in clauses:
             count = len(clause.split())
@@ -184,7 +202,11 @@ def read_situation(question: str, conditions: Conditions) -> Situation:
                 read.setdefault(variable, set()).add(_resolve(name, conditions.variable(variable)))
     states = tuple(
         sorted(
-            (v, names.pop()) for v, names in read.items() if len(names) == 1 and None not in names
+            (v, name)
+            for v, names in read.items()
+            if len(names) == 1
+            for name in names
+            if name is not None
         )
     )
     durations = tuple(_durations(text, sentences, mentioned, patterns))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from app.answer.quotes import MAX_RELATED
 from app.reading.conditions import MAX_OPTIONS  # buttons for a clarifying question's options
@@ -83,7 +84,7 @@ def build_app(asker: Asker, feedback: FeedbackLog):
             else:
                 shown = replace(before, answer=reply.result)
         # A new answer gets an empty comment box; an option click leaves what was typed.
-        comment = {"value": ""} if before is None else {}
+        comment: dict[str, Any] = {"value": ""} if before is None else {}
         return (
             reply.html,
             gr.update(value=reply.notice, visible=bool(reply.notice)),
@@ -182,7 +183,7 @@ def build_app(asker: Asker, feedback: FeedbackLog):
         outputs += [comment, helpful, unhelpful, options_row, *options]
         # "hidden", not "minimal": Gradio's status tracker otherwise announces the finished
         # event to screen readers as the untranslated key "common.complete".
-        private = {"api_visibility": "private", "show_progress": "hidden"}
+        private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
         ask.click(show, question, outputs, **private)
         question.submit(show, question, outputs, **private)
         for button in example_buttons + related:

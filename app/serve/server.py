@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+from typing import TYPE_CHECKING, cast
 
 import uvicorn
 from fastapi.responses import HTMLResponse
@@ -30,6 +31,9 @@ from app.serve.ask import Asker
 from app.serve.feedback import FeedbackLog
 from app.serve.page import mount_page
 from app.serve.querylog import ENV_LOG, QuestionLog
+
+if TYPE_CHECKING:  # gradio loads in the page's thread, after the server listens
+    from gradio.routes import App
 
 log = logging.getLogger("kbqa.server")
 
@@ -109,7 +113,10 @@ def serve(
         async def start_page(self) -> None:
             """What gradio runs at start-up for a page mounted before it, then the switch
             from the placeholder to the page."""
-            page = next(r.app for r in reversed(api.router.routes) if isinstance(r, Mount))
+            # The mount is gradio's App (mount_page); Starlette types it as any ASGI app.
+            page = cast(
+                "App", next(r.app for r in reversed(api.router.routes) if isinstance(r, Mount))
+            )
             stack = contextlib.AsyncExitStack()
             await stack.enter_async_context(page.router.lifespan_context(page))
             page.get_blocks().run_startup_events()
