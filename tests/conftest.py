@@ -27,6 +27,7 @@ ANSWER_KEYS = [
     "question",
     "verdict",
     "headline",
+    "claim",
     "quotes",
     "confidence",
     "related",

@@ -64,9 +64,13 @@ def test_yes_no_question_gets_the_passage_verdict():
         evidence("keep-open-until-paid", 0.9, [0.9, 0.6, 0.3, 0.2]),
     )
     assert result.verdict == "no"
+    # The headline leads with the passage's claim, then its rule as the reason.
     assert result.headline == (
-        "No. Don't close the dispute until the seller pays; the seller has 5 days to answer."
+        "Don't close the dispute yet. "
+        "Don't close the dispute until the seller pays; the seller has 5 days to answer."
     )
+    assert result.claim is not None
+    assert (result.claim.text, result.claim.holds) == ("Don't close the dispute yet", True)
     assert result.confidence.band == "high"
 
 
@@ -76,7 +80,14 @@ def test_opposite_polarity_flips_the_verdict():
         evidence("keep-open-until-paid", 0.9, [0.9, 0.6, 0.3, 0.2]),
     )
     assert result.verdict == "yes"
-    assert result.headline.startswith("Yes. Don't close the dispute")
+    # The verdict turns with the question; the claim, which the question does not word,
+    # does not: it holds either way.
+    assert result.headline == (
+        "Don't close the dispute yet. "
+        "Don't close the dispute until the seller pays; the seller has 5 days to answer."
+    )
+    assert result.claim is not None
+    assert (result.claim.text, result.claim.holds) == ("Don't close the dispute yet", True)
 
 
 def test_open_question_gets_info_and_the_rule():
@@ -88,6 +99,7 @@ def test_open_question_gets_info_and_the_rule():
     assert result.headline == (
         "Don't close the dispute until the seller pays; the seller has 5 days to answer."
     )
+    assert result.claim is None  # an open question gets the rule, no claim
 
 
 def test_tagged_question_answers_with_its_own_verdict():
@@ -105,10 +117,16 @@ def test_a_yes_from_a_risky_passage_needs_a_known_action_or_a_near_paraphrase():
     base = evidence("dispute-protects", 0.9, [0.2, 0.2, 0.6])
     risky = replace(base, risks=frozenset({"close"}))
     question = "Should I nix the dispute, does it protect me?"
-    assert answer(question, base).verdict == "yes"
+    # It asks whether to act; the passage's questions ask a fact: a yes would answer
+    # another question than the buyer's, so the answer states the claim instead.
+    stated = answer(question, base)
+    assert stated.verdict == "info"
+    assert stated.claim is not None
+    assert stated.claim.holds
+    assert stated.headline.startswith(f"{stated.claim.says}. ")
     assert answer(question, risky).verdict == "depends"
     near = replace(risky, question_similarity={0: 0.2, 1: 0.2, 2: 0.9})
-    assert answer(question, near).verdict == "yes"
+    assert answer(question, near).verdict == "info"
     # A fact question ("do I get…") does not ask whether to act: its yes stands.
     assert answer("Does a dispute protect me, do I get covered?", risky).verdict == "yes"
 
@@ -116,6 +134,7 @@ def test_a_yes_from_a_risky_passage_needs_a_known_action_or_a_near_paraphrase():
 def test_below_threshold_is_not_covered():
     result = answer("What is the capital of France?", evidence("late-parcel", 0.2))
     assert result.verdict == "not_covered"
+    assert result.claim is None
     assert result.quotes == ()
     assert result.headline == (
         "The guide doesn't cover this. The guide covers returns and appeals."
@@ -147,6 +166,7 @@ def test_risky_yes_with_a_conflicting_runner_up_becomes_depends_and_quotes_it():
     result = answer(question, top, appeal, other)
     assert result.verdict == "depends"
     assert result.headline.startswith("It depends. ")
+    assert result.claim is None  # "It depends" asserts no claim
     assert len(result.quotes) == 3
 
 

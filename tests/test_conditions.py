@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.answer.conditional import Ask, Decided, SideOf, decide
+from app.answer.records import Claim as AnswerClaim
+from app.corpus.claims import Claim, Claims
 from app.corpus.load import load_corpus
 from app.errors import CorpusError
 from app.reading.conditions import Condition, Conditions, Side, Value, Variable, Vocabulary
@@ -89,6 +91,8 @@ APPEAL_MD = """\
 
 - verdict: info
 - rule: You have 15 days to appeal.
+- claim: You can still appeal
+- claim-not: You can no longer appeal
 - facts:
   - 15 days: time to appeal
 - questions:
@@ -99,9 +103,9 @@ APPEAL_MD = """\
 - when:
 {sides}
 """
-POINT_LINE = 15  # "- point: appeal-window"
-WHEN_LINE = 16  # "- when:"
-FIRST_SIDE_LINE = 17  # the first "  - `yes` ..." below it
+POINT_LINE = 17  # "- point: appeal-window"
+WHEN_LINE = 18  # "- when:"
+FIRST_SIDE_LINE = 19  # the first "  - `yes` ..." below it
 
 
 def write_sides(corpus_dir: Path, *sides: str) -> None:
@@ -385,10 +389,13 @@ OPEN = Variable(
 )
 ARRIVED_YES, ARRIVED_NO = (Condition("item-arrived", "=", value=v) for v in ("yes", "no"))
 OPEN_YES, OPEN_NO = (Condition("dispute-open", "=", value=v) for v in ("yes", "no"))
+# p holds its claim on its `yes` side and denies it on its `no` side; so does q's `no` side.
+CAN_CANCEL = Claims(Claim("You can cancel the dispute", "Don't cancel the dispute"))
+TOO_LATE = Claims(Claim("You can cancel the dispute", "You can no longer cancel the dispute"))
 CANCEL_ON_ARRIVAL = [
-    SideOf("p", Side((ARRIVED_YES, OPEN_YES), "yes", "cancel it")),
-    SideOf("p", Side((ARRIVED_NO,), "no", "wait for it")),
-    SideOf("q", Side((ARRIVED_YES, OPEN_NO), "no", "too late")),
+    SideOf("p", Side((ARRIVED_YES, OPEN_YES), "yes", "cancel it"), CAN_CANCEL, "yes"),
+    SideOf("p", Side((ARRIVED_NO,), "no", "wait for it"), CAN_CANCEL, "yes"),
+    SideOf("q", Side((ARRIVED_YES, OPEN_NO), "no", "too late"), TOO_LATE),
 ]
 SAID = Vocabulary(wording=(("said", "You said {figure}; {because}."), ("and", "and")))
 WORDS = Conditions((ARRIVED, OPEN), SAID)
@@ -408,14 +415,42 @@ def decided(values: dict[str, str]):
 
 
 def test_a_presumed_value_decides_without_being_said_back():
-    assert decided({"item-arrived": "yes"}) == Decided(
-        "yes", "Yes. You said it has arrived; cancel it.", "p", read_from_words=True
+    decision = decided({"item-arrived": "yes"})
+    claim = AnswerClaim(
+        text="You can cancel the dispute", holds=True, says="You can cancel the dispute"
+    )
+    assert decision == Decided(
+        "yes",
+        "You said it has arrived; cancel it.",
+        "p",
+        read_from_words=True,
+        claim=claim,
+        said="You can cancel the dispute",
+        stated=("item-arrived",),  # the presumed dispute-open is not the buyer's
+    )
+    assert decision.headline(repo_corpus().language) == (
+        "You can cancel the dispute. You said it has arrived; cancel it."
     )
 
 
 def test_a_stated_value_overrides_the_presumed_one():
-    assert decided({"item-arrived": "yes", "dispute-open": "no"}) == Decided(
-        "no", "No. You said it has arrived and it is closed; too late.", "q", read_from_words=True
+    decision = decided({"item-arrived": "yes", "dispute-open": "no"})
+    claim = AnswerClaim(
+        text="You can cancel the dispute",
+        holds=False,
+        says="You can no longer cancel the dispute",
+    )
+    assert decision == Decided(
+        "no",
+        "You said it has arrived and it is closed; too late.",
+        "q",
+        read_from_words=True,
+        claim=claim,
+        said="You can no longer cancel the dispute",
+        stated=("item-arrived", "dispute-open"),
+    )
+    assert decision.headline(repo_corpus().language) == (
+        "You can no longer cancel the dispute. You said it has arrived and it is closed; too late."
     )
 
 
@@ -426,6 +461,11 @@ def test_nothing_stated_asks_the_first_variable_that_decides():
     assert [(o.label, o.verdict, o.quotes) for o in asked.options] == [
         ("It has arrived", "yes", ("p",)),
         ("It hasn't", "no", ("p",)),
+    ]
+    # Each option leads with p's claim as its side makes it hold, or fail.
+    assert [(o.headline, o.claim and o.claim.holds) for o in asked.options] == [
+        ("You can cancel the dispute. Cancel it.", True),
+        ("Don't cancel the dispute. Wait for it.", False),
     ]
 
 

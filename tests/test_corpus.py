@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.corpus.claims import Claim, Claims
 from app.corpus.load import coverage, load_corpus
 from app.corpus.records import Fact, Question
 from app.errors import CorpusError
@@ -34,7 +35,10 @@ def test_fixture_corpus_parses(corpus_dir: Path):
     assert keep.facts == (Fact("5 days", "time the seller has to answer"),)
     assert keep.questions[2] == Question("How long does the seller have to answer?", "info")
     assert keep.questions[0].verdict is None
-    assert keep.source == "a.md:14"
+    assert keep.source == "a.md:15"
+    assert keep.claims == Claims(Claim("Don't close the dispute yet"))
+    appeal = corpus.passages[4]  # an info passage whose sides may decide against its claim
+    assert appeal.claims == Claims(Claim("You can still appeal", "You can no longer appeal"))
     assert [(g.term, g.meaning, g.note) for g in corpus.glossary] == [
         ("spores", "dispute", True),
         ("claim", "dispute", False),
@@ -74,7 +78,7 @@ BAD_CORPORA = [
         "- verdict: no\n",
         "- verdict: no\n- highlight: Do not close the dispute.\n",
         [
-            "a.md:20: passage 'keep-open-until-paid': highlight 'Do not close the dispute.' is "
+            "a.md:21: passage 'keep-open-until-paid': highlight 'Do not close the dispute.' is "
             "not a sentence of the quote"
         ],
         id="highlight-not-a-sentence",
@@ -84,7 +88,7 @@ BAD_CORPORA = [
         "- verdict: no\n",
         "- verdict: no\n- risk: ship\n",
         [
-            "a.md:20: passage 'keep-open-until-paid': risk 'ship' is not a risky action of "
+            "a.md:21: passage 'keep-open-until-paid': risk 'ship' is not a risky action of "
             "actions.md (known: close, confirm)"
         ],
         id="unknown-risk",
@@ -100,7 +104,7 @@ BAD_CORPORA = [
         "a.md",
         "- verdict: no",
         "- verdict: nope",
-        ["a.md:19: passage 'keep-open-until-paid': unknown verdict 'nope'"],
+        ["a.md:20: passage 'keep-open-until-paid': unknown verdict 'nope'"],
         id="unknown-verdict",
     ),
     pytest.param(
@@ -115,7 +119,7 @@ BAD_CORPORA = [
         "- questions:\n  - Can I get a refund for a broken parcel?\n"
         "  - My item arrived broken, do I get money back?\n  - Is a refund possible for damage?\n",
         "",
-        ["a.md:42: passage 'broken-parcel': missing 'questions'"],
+        ["a.md:44: passage 'broken-parcel': missing 'questions'"],
         id="missing-questions",
     ),
     pytest.param(
@@ -132,7 +136,7 @@ BAD_CORPORA = [
         "b.md",
         "## appeal-window",
         "## late-parcel",
-        ["a.md:29: duplicate id 'late-parcel' (also at ", "b.md:3: duplicate id 'late-parcel'"],
+        ["a.md:31: duplicate id 'late-parcel' (also at ", "b.md:3: duplicate id 'late-parcel'"],
         id="duplicate-id-across-files",
     ),
     pytest.param(
@@ -140,7 +144,7 @@ BAD_CORPORA = [
         "  - How long do I have to appeal?\n",
         "",
         [
-            "b.md:11: passage 'appeal-window': 2 questions; write 3 to 12 (each widens "
+            "b.md:13: passage 'appeal-window': 2 questions; write 3 to 12 (each widens "
             "what the passage catches; past that, split the passage)"
         ],
         id="too-few-questions",
@@ -149,14 +153,14 @@ BAD_CORPORA = [
         "b.md",
         "- rule: You have 15 days to appeal.",
         "- rule: You can appeal for a while.",
-        ["b.md:10: passage 'appeal-window': the rule does not mention the fact '15 days'"],
+        ["b.md:12: passage 'appeal-window': the rule does not mention the fact '15 days'"],
         id="fact-missing-from-rule",
     ),
     pytest.param(
         "b.md",
         "  - `no` Can I appeal",
         "  - `nope` Can I appeal",
-        ["b.md:14: passage 'appeal-window': unknown question verdict 'nope'"],
+        ["b.md:16: passage 'appeal-window': unknown question verdict 'nope'"],
         id="unknown-question-verdict",
     ),
     pytest.param(
@@ -164,10 +168,27 @@ BAD_CORPORA = [
         "  - Can I close my claim now?\n",
         "  - Can I close my claim now?\n  - Should I keep the dispute open until I am paid?\n",
         [
-            "a.md:23: passage 'keep-open-until-paid': 'Should I close the dispute before I am "
+            "a.md:25: passage 'keep-open-until-paid': 'Should I close the dispute before I am "
             "paid?' and 'Should I keep the dispute open until I am paid?' ask opposite ways"
         ],
         id="questions-asking-opposite-ways",
+    ),
+    pytest.param(
+        "a.md",
+        "- claim: You can ask for a refund\n",
+        "",
+        [
+            "a.md:44: passage 'broken-parcel': missing 'claim' (what the passage holds, "
+            "in plain words)"
+        ],
+        id="missing-claim",
+    ),
+    pytest.param(
+        "b.md",
+        "- claim: You can still appeal\n",
+        "",
+        ["b.md:9: passage 'appeal-window': 'claim-not' without 'claim'"],
+        id="claim-not-without-claim",
     ),
     pytest.param(
         "b.md",
@@ -213,7 +234,7 @@ def test_every_problem_is_reported_at_once(corpus_dir: Path):
     with pytest.raises(CorpusError) as caught:
         load_corpus(corpus_dir)
     assert [(i.path.split("/")[-1], i.line) for i in caught.value.issues] == [
-        ("a.md", 19),
+        ("a.md", 20),
         ("b.md", 7),
     ]
 

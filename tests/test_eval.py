@@ -195,6 +195,7 @@ def outcome(
         question=q,
         verdict=verdict,  # type: ignore[arg-type]
         headline="h",
+        claim=None,
         quotes=() if verdict == "not_covered" else (quote,),
         confidence=Confidence(band="high", score=0.9),
         related=(),
@@ -209,7 +210,7 @@ def outcome(
 IDS = itertools.count(1)
 ASK = Clarify(
     question="How many days ago?",
-    options=(Option(label="15 or fewer", verdict="yes", headline="h", quotes=("p",)),),
+    options=(Option(label="15 or fewer", verdict="yes", headline="h", claim=None, quotes=("p",)),),
 )
 
 

@@ -81,7 +81,7 @@ def test_a_voted_refusal_becomes_an_annotation_and_the_build_reports_what_change
     (group,) = [g for g in groups if any(i.question == QUESTION for i in g.items)]
     (item,) = [i for i in group.items if i.question == QUESTION]
     assert group.passage == "keep-open-until-paid"
-    assert group.where.endswith("a.md:14")
+    assert group.where.endswith("a.md:15")
     assert set(item.reasons) == {"not_helpful", "near_refusal"}
     assert item.field == "questions:"
     assert item.line == f"  - {QUESTION}"  # the passage's own verdict, "no": untagged

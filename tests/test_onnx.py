@@ -13,6 +13,7 @@ from app.index.build import build_index
 from app.index.embed import EditEmbedder, FakeEmbedder, MiniLMEmbedder
 from app.index.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, query_encoder
 from app.index.store import load_index
+from app.index.tuned import for_index
 from tests.conftest import REPO
 
 QUESTIONS = [
@@ -70,7 +71,11 @@ def test_an_unknown_encoder_setting_is_refused(monkeypatch):
 def test_the_committed_index_records_its_query_encoder():
     index = load_index(REPO / "index")
     record = index.manifest["query_encoder"]
-    assert record["exported_from"] == index.manifest["model"]["weights_sha256"]
+    # The export is the base model's; the tuning goes on top, and the two make the vectors.
+    assert record["exported_from"] == MiniLMEmbedder().weights_hash()
+    assert record["exported_from"] == index.manifest["encoder_tuning"]["base"]["weights_sha256"]
+    assert record["weights_sha256"] == index.manifest["model"]["weights_sha256"]
+    assert record["tuning"]["file"] == "encoder-tuning.npz"
     assert record["precision"] == "float32"
     for name in (ONNX_FILE, TOKENIZER_FILE):
         assert index.manifest["files"][name]["bytes"] == (REPO / "index" / name).stat().st_size
@@ -81,7 +86,8 @@ def test_onnx_encodes_questions_as_sentence_transformers_does():
     index = load_index(REPO / "index")
     onnx = query_encoder(index.path, index.manifest)
     assert onnx is not None
-    exported, reference = onnx.encode(QUESTIONS), MiniLMEmbedder().encode(QUESTIONS)
+    tuned = for_index(index.path, index.manifest, MiniLMEmbedder())
+    exported, reference = onnx.encode(QUESTIONS), tuned.encode(QUESTIONS)
     assert exported.shape == reference.shape == (len(QUESTIONS), 384)
     assert np.abs(exported - reference).max() < 1e-5
 

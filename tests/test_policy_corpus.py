@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.answer.engine import Engine
-from app.answer.records import Answer
+from app.answer.records import Answer, Claim
 from app.config import Paths
 from app.corpus.load import coverage, load_corpus
 from app.index.build import build_index
@@ -76,7 +76,10 @@ def test_days_inside_the_window_get_the_yes_side(engine: Engine, question: str, 
     assert answer.verdict == "yes", answer.headline
     assert answer.clarify is None
     assert quoted_first(answer) == INSIDE
-    assert answer.headline.startswith("Yes. You said ")
+    assert answer.headline.startswith("You get a full refund. You said ")
+    assert answer.claim == Claim(
+        text="You get a full refund", holds=True, says="You get a full refund"
+    )
     assert figure in answer.headline
     assert "within 14 days of joining" in answer.headline
 
@@ -94,7 +97,9 @@ def test_days_outside_the_window_get_the_no_side(engine: Engine, question: str, 
     assert answer.verdict == "no", answer.headline
     assert answer.clarify is None
     assert quoted_first(answer) == OUTSIDE
-    assert answer.headline.startswith("No. You said ")
+    # The passage's own claim, which its `no` side makes hold.
+    assert answer.headline.startswith("You get no refund. You said ")
+    assert answer.claim == Claim(text="You get no refund", holds=True, says="You get no refund")
     assert figure in answer.headline
 
 
@@ -108,7 +113,8 @@ def test_the_last_day_is_inside_the_window(engine: Engine):
     assert answer.verdict == "yes", answer.headline
     assert quoted_first(answer) == INSIDE
     assert answer.headline == (
-        "Yes. You said 14 days; members who cancel within 14 days of joining get a full refund."
+        "You get a full refund. "
+        "You said 14 days; members who cancel within 14 days of joining get a full refund."
     )
 
 
@@ -122,12 +128,22 @@ def test_unstated_days_are_asked_for(engine: Engine):
         ("14 days or fewer", "yes", (INSIDE,)),
         ("More than 14 days", "no", (OUTSIDE,)),
     ]
-    assert options[0].headline.startswith("Yes. ")
-    assert options[1].headline.startswith("No. ")
+    assert options[0].headline == (
+        "You get a full refund. Members who cancel within 14 days of joining get a full refund."
+    )
+    assert options[1].headline == (
+        "You get no refund. A full refund is given only within 14 days of joining."
+    )
+    assert answer.claim is None  # "It depends" asserts nothing; each option does
+    assert [(o.claim.text, o.claim.holds) for o in options if o.claim] == [
+        ("You get a full refund", True),
+        ("You get no refund", True),
+    ]
     # Both sides are quoted, so picking an option needs no second retrieval.
     assert {INSIDE, OUTSIDE} <= {q.id for q in answer.quotes}
     chosen = answer.choose(1)
     assert (chosen.verdict, quoted_first(chosen), chosen.clarify) == ("no", OUTSIDE, None)
+    assert (chosen.headline, chosen.claim) == (options[1].headline, options[1].claim)
 
 
 # --- the card: a situation ----------------------------------------------------------------
@@ -140,16 +156,23 @@ def test_a_returned_card_gets_the_yes_side(engine: Engine):
     assert answer.verdict == "yes", answer.headline
     assert quoted_first(answer) == CARD
     assert answer.headline == (
-        "Yes. You said you have returned your membership card; "
+        "Your refund is paid. You said you have returned your membership card; "
         "the refund is paid once the membership card has been returned."
     )
+    assert answer.claim == Claim(text="Your refund is paid", holds=True, says="Your refund is paid")
 
 
 def test_a_kept_card_gets_the_no_side(engine: Engine):
     answer = engine.ask("I still have the card, will my refund be paid now?")
     assert answer.verdict == "no", answer.headline
     assert quoted_first(answer) == CARD
-    assert answer.headline.startswith("No. You said you still have your membership card;")
+    # A `depends` passage's `no` side denies its claim: it reads as its claim-not.
+    assert answer.headline.startswith(
+        "Your refund waits for your card. You said you still have your membership card;"
+    )
+    assert answer.claim == Claim(
+        text="Your refund is paid", holds=False, says="Your refund waits for your card"
+    )
 
 
 def test_an_unstated_card_is_asked_for(engine: Engine):
@@ -171,6 +194,7 @@ def test_the_risky_transfer_is_a_no(engine: Engine):
     assert answer.verdict == "no", answer.headline
     assert quoted_first(answer) == "transfer-form-before-fee"
     assert answer.clarify is None
+    assert answer.headline.startswith("Don't sign the transfer form yet. Don't sign the transfer")
 
 
 def test_an_open_question_on_the_window_gets_the_fact(engine: Engine):
@@ -206,6 +230,10 @@ def test_the_policys_own_action_words_set_the_direction(engine: Engine):
     answer = engine.ask("Should I hold off on signing the transfer form until the fee is paid?")
     assert answer.verdict == "yes", answer.headline
     assert quoted_first(answer) == "transfer-form-before-fee"
+    # The verdict turns with the question; the claim it leads with does not.
+    assert answer.headline.startswith("Don't sign the transfer form yet. ")
+    assert answer.claim is not None
+    assert answer.claim.holds
 
 
 def test_judging_the_risky_action_bad_flips_it(engine: Engine):

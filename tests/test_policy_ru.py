@@ -86,8 +86,11 @@ def test_the_corpus_loads_with_its_russian_locale():
         ("yes", "вы вернули клубную карту"),
         ("no", "клубная карта все еще у вас"),
     ]
-    assert ru.language.headline("yes") == "Да."
-    assert ru.language.headline("no") == "Нет."
+    # A yes or a no leads with its claim (``headline-claim``); "It depends" with its words.
+    assert ru.language.label("headline-claim") == "{claim}. {reason}"
+    assert ru.language.claimed("Деньги вам вернут", "Причина.") == "Деньги вам вернут. Причина."
+    assert ru.language.headline("depends") == "Зависит от ситуации."
+    assert ru.language.headline("yes") == ""
     # The same actions, with the same risk.
     assert [(a.kind, a.risky) for a in ru.lexicon.actions] == [("sign", True)]
     assert [t.id for t in ru.out_of_scope] == ["nutrition", "weather"]
@@ -109,12 +112,21 @@ def test_every_passage_carries_its_russian_annotations():
             (s.verdict, s.conditions) for s in passage.sides
         ], passage.id
         assert all(re.search("[а-я]", s.because) for s in translation.sides), passage.id
+        # A passage with a claim has its Russian claim (and claim-not where it has one).
+        claim, ru_claim = passage.claims.claim, translation.claims.claim
+        assert (claim is None) == (ru_claim is None), passage.id
+        if claim is not None and ru_claim is not None:
+            assert re.search("[а-я]", ru_claim.text), passage.id
+            assert (claim.negated is None) == (ru_claim.negated is None), passage.id
 
 
 def test_the_english_annotations_are_the_policys():
     # policy-ru is the policy plus Russian: nothing English changed in the copy.
     def english(corpus):
-        return [(p.id, p.text, p.verdict, p.rule, p.questions, p.sides) for p in corpus.passages]
+        return [
+            (p.id, p.text, p.verdict, p.rule, p.claims, p.questions, p.sides)
+            for p in corpus.passages
+        ]
 
     assert english(load_corpus(POLICY_RU)) == english(load_corpus(POLICY))
 
@@ -125,11 +137,16 @@ def test_the_english_annotations_are_the_policys():
 @pytest.mark.parametrize(
     ("question", "verdict", "prefix", "passage"),
     [
-        ("Можно ли заморозить абонемент?", "yes", "Да. ", "freeze-membership"),
+        (
+            "Можно ли заморозить абонемент?",
+            "yes",
+            "Абонемент можно заморозить. ",
+            "freeze-membership",
+        ),
         (
             "Стоит ли подписать форму передачи до оплаты взноса?",
             "no",
-            "Нет. ",
+            "Не подписывайте заявление о передаче. ",
             "transfer-form-before-fee",
         ),
     ],
@@ -143,6 +160,8 @@ def test_a_russian_question_is_answered_in_russian(
     assert answer.verdict == verdict, answer.headline
     assert answer.headline.startswith(prefix), answer.headline
     assert not re.search("[A-Za-z]", answer.headline), answer.headline
+    assert answer.claim is not None  # the Russian claim, holding
+    assert (answer.claim.text, answer.claim.holds) == (prefix.removesuffix(". "), True)
     assert quoted_first(answer) == passage
     # The quote is the policy's verbatim English, not a translation.
     assert answer.quotes[0].text == english_text(passage)
@@ -151,7 +170,10 @@ def test_a_russian_question_is_answered_in_russian(
 
 def test_the_russian_headline_is_the_russian_rule(engine: Engine):
     answer = engine.ask("Можно ли заморозить абонемент?")
-    assert answer.headline == "Да. Абонемент можно бесплатно заморозить на срок до 60 дней в году."
+    assert answer.headline == (
+        "Абонемент можно заморозить. "
+        "Абонемент можно бесплатно заморозить на срок до 60 дней в году."
+    )
 
 
 def test_an_open_russian_question_gets_the_fact_in_russian(engine: Engine):
@@ -186,7 +208,9 @@ def test_russian_days_inside_the_window_get_the_yes_side(engine: Engine, questio
     assert answer.clarify is None
     assert quoted_first(answer) == INSIDE
     assert answer.quotes[0].text == english_text(INSIDE)
-    assert answer.headline.startswith("Да. Вы указали: "), answer.headline
+    assert answer.headline.startswith("Вам вернут все деньги. Вы указали: "), answer.headline
+    assert answer.claim is not None
+    assert (answer.claim.text, answer.claim.holds) == ("Вам вернут все деньги", True)
     assert answer.headline.endswith(
         "кто отменяет абонемент в течение 14 дней после вступления, получает полный возврат денег."
     ), answer.headline
@@ -208,7 +232,9 @@ def test_russian_days_outside_the_window_get_the_no_side(engine: Engine, questio
     assert answer.clarify is None
     assert quoted_first(answer) == OUTSIDE
     assert answer.quotes[0].text == english_text(OUTSIDE)
-    assert answer.headline.startswith("Нет. Вы указали: "), answer.headline
+    assert answer.headline.startswith("Деньги не вернут. Вы указали: "), answer.headline
+    assert answer.claim is not None
+    assert (answer.claim.text, answer.claim.holds) == ("Деньги не вернут", True)
     assert "только в течение 14 дней после вступления" in answer.headline
 
 
@@ -243,8 +269,9 @@ def test_unstated_days_are_asked_for_in_russian(engine: Engine):
         ("14 дн. или меньше", "yes", (INSIDE,)),
         ("Больше 14 дн.", "no", (OUTSIDE,)),
     ]
-    assert options[0].headline.startswith("Да. ")
-    assert options[1].headline.startswith("Нет. ")
+    assert options[0].headline.startswith("Вам вернут все деньги. "), options[0].headline
+    assert options[1].headline.startswith("Деньги не вернут. "), options[1].headline
+    assert answer.claim is None
     assert {INSIDE, OUTSIDE} <= {q.id for q in answer.quotes}
     chosen = answer.choose(1)
     assert (chosen.verdict, quoted_first(chosen), chosen.clarify) == ("no", OUTSIDE, None)
@@ -259,16 +286,23 @@ def test_a_returned_card_said_in_russian_gets_the_yes_side(engine: Engine):
     assert answer.verdict == "yes", answer.headline
     assert quoted_first(answer) == CARD
     assert answer.headline == (
-        "Да. Вы указали: вы вернули клубную карту; "
+        "Деньги вам вернут. Вы указали: вы вернули клубную карту; "
         "деньги возвращают, как только клубная карта возвращена."
     )
+    assert answer.claim is not None
+    assert (answer.claim.text, answer.claim.holds) == ("Деньги вам вернут", True)
 
 
 def test_a_kept_card_said_in_russian_gets_the_no_side(engine: Engine):
     answer = engine.ask("Карта еще у меня, мне выплатят возврат?")
     assert answer.verdict == "no", answer.headline
     assert quoted_first(answer) == CARD
-    assert answer.headline.startswith("Нет. Вы указали: клубная карта все еще у вас;")
+    # The side denies the claim: it reads as the Russian claim-not.
+    assert answer.headline.startswith(
+        "Деньги вернут только после возврата карты. Вы указали: клубная карта все еще у вас;"
+    ), answer.headline
+    assert answer.claim is not None
+    assert (answer.claim.text, answer.claim.holds) == ("Деньги вам вернут", False)
 
 
 def test_an_unstated_card_is_asked_for_in_russian(engine: Engine):
@@ -305,8 +339,11 @@ def test_english_days_are_still_said_in_english(engine: Engine):
     assert answer.verdict == "yes", answer.headline
     assert quoted_first(answer) == INSIDE
     assert answer.headline == (
-        "Yes. You said 3 days; members who cancel within 14 days of joining get a full refund."
+        "You get a full refund. "
+        "You said 3 days; members who cancel within 14 days of joining get a full refund."
     )
+    assert answer.claim is not None
+    assert (answer.claim.text, answer.claim.holds) == ("You get a full refund", True)
 
 
 def test_a_latin_brand_name_leaves_a_question_russian(engine: Engine):
@@ -381,3 +418,12 @@ def test_a_language_folders_variable_problems_name_a_real_line(tmp_path: Path):
     issues = {i.message: i.line for i in err.issues if i.path == shown(path)}
     assert issues["variable 'card-kept' is not in the main conditions.md"] == at
     assert issues["variable 'card-returned' of the main conditions.md is missing"] >= 1
+
+
+def test_a_passage_lacking_a_russian_claim_the_english_has_is_refused(tmp_path: Path):
+    corpus_dir = copy_policy(tmp_path)
+    path = corpus_dir / "02-cancelling.md"
+    rewrite(path, "- ru-claim-not: Деньги вернут только после возврата карты\n", "")
+    err = refused(corpus_dir, tmp_path)
+    message = "passage 'refund-needs-card': 'ru-claim-not': the passage lacks it, 'claim-not' does"
+    assert f"{shown(path)}:71: {message}" in str(err), str(err)

@@ -58,8 +58,11 @@ def test_committed_index_is_fresh():
 @pytest.mark.integration
 def test_committed_index_matches_the_installed_model():
     from app.index.embed import MiniLMEmbedder
+    from app.index.tuned import for_index
 
-    index = load_index(INDEX, corpus_dir=CORPUS, embedder=MiniLMEmbedder())
+    manifest = json.loads((INDEX / "manifest.json").read_text())
+    tuned = for_index(INDEX, manifest, MiniLMEmbedder())  # the base model, the tuning on top
+    index = load_index(INDEX, corpus_dir=CORPUS, embedder=tuned)
     assert index.manifest["model"]["dim"] == index.dense.d == 384
 
 

@@ -112,7 +112,10 @@ def test_a_russian_question_is_answered_in_russian_with_english_quotes():
     answer = Engine().ask("спор закрыли 10 дней назад, можно ещё подать апелляцию?")
     assert answer.language == "ru"
     assert answer.verdict == "yes"
-    assert answer.headline.startswith("Да. Вы указали 10 дней;")
+    assert answer.claim is not None
+    assert answer.claim.holds
+    assert answer.headline.startswith(f"{answer.claim.says}. Вы указали 10 дней;")
+    assert answer.headline.startswith("Вы ещё можете подать апелляцию.")
     assert answer.quotes[0].id == "appeal-within-15-days"
     assert "15 days to file an appeal" in answer.quotes[0].text  # the guide, verbatim
     refused = Engine().ask("какой рецепт борща самый вкусный?")

@@ -1,8 +1,8 @@
 """`kbqa review`: what in the question log and the votes needs a maintainer, by passage.
 
 The fixture index (tests/fixtures/corpus, fake embedder) has five passages:
-dispute-protects (info, a.md:3), keep-open-until-paid (no, a.md:14), late-parcel (info,
-a.md:29), broken-parcel (yes, a.md:42) and appeal-window (info, b.md:3). The log below is
+dispute-protects (info, a.md:3), keep-open-until-paid (no, a.md:15), late-parcel (info,
+a.md:31), broken-parcel (yes, a.md:44) and appeal-window (info, b.md:3). The log below is
 written by hand; with no calibration the refusal threshold is the default 0.45, so a
 refusal whose runner-up scores 0.35 or more "came close".
 """
@@ -143,7 +143,7 @@ def test_groups_are_ordered_by_frequency_then_newest(groups):
         ("late-parcel", 1),  # 12:00
         ("dispute-protects", 1),  # 09:00
     ]
-    assert by_passage(groups)["keep-open-until-paid"].where == "corpus/a.md:14"
+    assert by_passage(groups)["keep-open-until-paid"].where == "corpus/a.md:15"
     assert by_passage(groups)["appeal-window"].where == "corpus/b.md:3"
 
 
@@ -235,7 +235,7 @@ def test_plain_table(capsys, index_dir, corpus_dir, folder):
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("keep-open-until-paid  ")
-    assert "a.md:14  [no]  (3 asked: 1 low confidence, 2 yes/no near-tie)" in lines[0]
+    assert "a.md:15  [no]  (3 asked: 1 low confidence, 2 yes/no near-tie)" in lines[0]
     assert "can i close my claim today?" in lines[1]
     assert " 2×  2026-11-26 10:10" in lines[1]
     assert "no/high/0.81" in lines[1]
@@ -252,7 +252,7 @@ def test_json(capsys, index_dir, corpus_dir, folder):
     assert [g["passage"] for g in data] == ["keep-open-until-paid", "broken-parcel"]
     first = data[0]
     assert set(first) == {"passage", "where", "verdict", "total", "newest", "counts", "items"}
-    assert first["where"].endswith("corpus/a.md:14")
+    assert first["where"].endswith("corpus/a.md:15")
     assert first["counts"] == {"low": 1, "tie": 2}
     item = first["items"][0]
     assert item["count"] == 2

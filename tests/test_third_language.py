@@ -57,7 +57,10 @@ def test_a_question_in_it_is_read_and_answered_in_it(engine: Engine):
     assert answer.language == "zz"
     assert answer.quotes[0].id == "transfer-form-before-fee"
     assert answer.verdict == "no"
-    assert answer.headline.startswith("Νο. Νε σιγνα το τρανσα φορμο")
+    # Its claim, then its rule: both in its words.
+    assert answer.headline.startswith("δοντ σιγν τχε τρανσφερ φορμ υετ. Νε σιγνα το τρανσα φορμο")
+    assert answer.claim is not None
+    assert (answer.claim.text, answer.claim.holds) == ("δοντ σιγν τχε τρανσφερ φορμ υετ", True)
     # The quote stays the policy's own English text.
     assert answer.quotes[0].text.startswith("Do not sign the transfer form")
     assert engine.labels("zz")["depends"] == "Ντιπεντα"
@@ -71,10 +74,10 @@ def test_its_words_turn_the_question_round(engine: Engine):
 def test_its_durations_decide_a_conditional_answer_in_its_wording(engine: Engine):
     inside = engine.ask("Ζοινατ τρια διας αγκο, δαρα κανσα ανδ γκετα φουλ ρεφουνο?")
     assert inside.verdict == "yes"
-    assert inside.headline.startswith("Για. Εγω λεγα τρια διας;")
+    assert inside.headline.startswith("υου γετ α φυλλ ρεφυνδ. Εγω λεγα τρια διας;")
     outside = engine.ask("Ζοινατ δυο μονθος αγκο, δαρα κανσα ανδ γκετα ρεφουνο?")
     assert outside.verdict == "no"
-    assert outside.headline.startswith("Νο. Εγω λεγα δυο μονθος (60 διας);")
+    assert outside.headline.startswith("υου γετ νο ρεφυνδ. Εγω λεγα δυο μονθος (60 διας);")
 
 
 def test_a_missing_condition_is_asked_back_in_it(engine: Engine):
@@ -88,4 +91,6 @@ def test_a_missing_condition_is_asked_back_in_it(engine: Engine):
 def test_english_is_still_answered_in_english(engine: Engine):
     answer = engine.ask("Should I sign the transfer form before the new member pays the fee?")
     assert (answer.language, answer.verdict) == ("en", "no")
-    assert answer.headline.startswith("No. ")
+    assert answer.headline.startswith("Don't sign the transfer form yet. Don't sign the transfer")
+    assert answer.claim is not None
+    assert answer.claim.text == "Don't sign the transfer form yet"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.answer.engine import Engine
-from app.answer.records import Answer, Clarify, Confidence, Note, Option, Quote, Why
+from app.answer.records import Answer, Claim, Clarify, Confidence, Note, Option, Quote, Why
 from app.config import Paths
 from app.index.embed import FakeEmbedder
 from app.reading.conditions import MAX_OPTIONS
@@ -56,13 +56,15 @@ def appeal_answer(clarify: bool = True) -> Answer:
         Option(
             label="15 days or fewer",
             verdict="yes",
-            headline="Yes. You can appeal within 15 days of the dispute closing.",
+            headline="You can still appeal. You can appeal within 15 days of the dispute closing.",
+            claim=Claim(text="You can still appeal", holds=True, says="You can still appeal"),
             quotes=("appeal-window",),
         ),
         Option(
             label="More than 15 days",
             verdict="no",
-            headline="No. After 15 days the decision is final.",
+            headline="You can no longer appeal. After 15 days the decision is final.",
+            claim=Claim(text="You can still appeal", holds=False, says="You can no longer appeal"),
             quotes=("appeal-late", "appeal-window"),
         ),
     )
@@ -70,6 +72,7 @@ def appeal_answer(clarify: bool = True) -> Answer:
         question="can I still appeal my dispute?",
         verdict="depends",
         headline="It depends. You can appeal a closed dispute within 15 days.",
+        claim=None,
         quotes=(
             quote("appeal-window", "Appeals", "question", "How long do I have to appeal?"),
             quote("appeal-late", "Late appeals", "rule", "After 15 days the decision is final."),
@@ -88,6 +91,7 @@ def refusal() -> Answer:
         question="what's the weather in Paris?",
         verdict="not_covered",
         headline=f"{NOT_COVERED} {SCOPE}",
+        claim=None,
         quotes=(),
         confidence=Confidence(band="none", score=0.1),
         related=("Should I close the dispute if the seller offers a PayPal refund?",),
@@ -150,6 +154,7 @@ def test_html_escapes_everything():
         question=evil,
         verdict="info",
         headline=f"headline {evil}",
+        claim=None,
         quotes=(
             Quote(
                 id="x\"'",
@@ -172,7 +177,9 @@ def test_html_escapes_everything():
         related=(evil,),
         clarify=Clarify(
             question=evil,
-            options=(Option(label=evil, verdict="yes", headline=evil, quotes=("x\"'",)),),
+            options=(
+                Option(label=evil, verdict="yes", headline=evil, claim=None, quotes=("x\"'",)),
+            ),
         ),
         language="en",
     )
@@ -190,9 +197,11 @@ def test_text_lists_the_clarifying_question_and_its_options_after_the_confidence
     assert lines[1].startswith("confidence: medium")
     at = lines.index("How many days ago did the dispute close?")
     assert at < lines.index("[1] Appeals  (appeal-window)")
-    assert lines[at + 1 : at + 3] == [
-        "  1. 15 days or fewer: YES  Yes. You can appeal within 15 days of the dispute closing.",
-        "  2. More than 15 days: NO  No. After 15 days the decision is final.",
+    assert lines[at + 1 : at + 5] == [  # each option wrapped under its number
+        "  1. 15 days or fewer: YES  You can still appeal. You can appeal within 15 days of the",
+        "     dispute closing.",
+        "  2. More than 15 days: NO  You can no longer appeal. After 15 days the decision is",
+        "     final.",
     ]
     assert "How many days" not in render_text(appeal_answer(clarify=False), ENGLISH)
 
@@ -249,7 +258,8 @@ def test_at_most_four_options_get_a_button():
     many = Clarify(
         question="Which?",
         options=tuple(
-            Option(label=f"o{n}", verdict="yes", headline="Yes.", quotes=()) for n in range(6)
+            Option(label=f"o{n}", verdict="yes", headline="h", claim=None, quotes=())
+            for n in range(6)
         ),
     )
     reply = respond(asker(StubEngine(answer.model_copy(update={"clarify": many}))), "q")
@@ -260,10 +270,15 @@ def test_at_most_four_options_get_a_button():
 def test_choosing_an_option_answers_for_that_side():
     reply = choose(appeal_answer(), 1, ENGLISH)
     assert 'class="kbqa-badge kbqa-no"' in reply.html
-    assert "No. After 15 days the decision is final." in reply.html
+    assert "You can no longer appeal. After 15 days the decision is final." in reply.html
     assert "kbqa-clarify" not in reply.html
     assert reply.options == ()
     assert reply.answer["verdict"] == "no"
+    assert reply.answer["claim"] == {
+        "text": "You can still appeal",
+        "holds": False,
+        "says": "You can no longer appeal",
+    }
     assert reply.answer["clarify"] is None
     assert [q["id"] for q in reply.answer["quotes"]] == ["appeal-late", "appeal-window"]
     assert reply.related == ("How do I cancel a dispute?",)

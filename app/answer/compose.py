@@ -34,6 +34,7 @@ from dataclasses import replace
 from typing import cast
 
 from app.answer.conditional import Ask, Decided, SideOf, decide
+from app.answer.conditional import headline as side_headline
 from app.answer.evidence import Evidence
 from app.answer.quotes import MAX_RELATED, quote_of, related_questions, with_fact
 from app.answer.records import Answer, Band, Clarify, Confidence, Option, Verdict
@@ -41,7 +42,9 @@ from app.answer.verdict import (
     RISKY_MATCH,
     cautious_runner_up,
     endorses_risk,
+    standing_claim,
     unread_risk,
+    unsure_direction,
     verdict_of,
 )
 from app.corpus.records import GlossaryEntry, Scope
@@ -124,15 +127,32 @@ def compose(
     elif conditional is None and verdict in ("yes", "no") and unread_risk(analysis, top):
         verdict = "depends"
 
+    # Which way round the yes or no answers, when it cannot be read: the claim instead.
+    unsure = False
+    if verdict in ("yes", "no"):
+        decided = conditional.passage if isinstance(conditional, Decided) else None
+        source = by_id[decided] if decided is not None else top
+        _, asked = verdict_of(analysis, source)
+        matched_analysis = source.question_analysis[asked] if asked is not None else None
+        tagged = asked is not None and source.hit.passage.questions[asked].verdict is not None
+        unsure = unsure_direction(analysis, matched_analysis, tagged)
+        if unsure:
+            verdict = "info"
+            if isinstance(conditional, Decided):
+                conditional = replace(conditional, verdict="info")
+
+    claim = None
     if isinstance(conditional, Decided):
-        headline = conditional.headline
+        headline = conditional.headline(language)
+        claim = conditional.claim if verdict != "depends" else None
     elif isinstance(conditional, Ask):
         headline = f"{language.headline('depends')} {conditional.because}"
     else:
-        headline = top.hit.passage.rule
-        if language.headline(verdict):
-            headline = f"{language.headline(verdict)} {headline}"
-        headline = with_fact(headline, analysis, [e.hit.passage for e in quoted])
+        # The passage's claim as it stands; the verdict says how it answers the question.
+        if verdict in ("yes", "no") or unsure:
+            claim = standing_claim(top, matched)
+        rule = with_fact(top.hit.passage.rule, analysis, [e.hit.passage for e in quoted])
+        headline = side_headline(verdict, claim.says if claim else "", rule, language)
 
     quotes = tuple(quote_of(e, analysis, glossary) for e in quoted)
     return Answer(
@@ -141,6 +161,7 @@ def compose(
         # the verdicts Answer takes (and pydantic checks again).
         verdict=cast(Verdict, verdict),
         headline=headline,
+        claim=claim,
         quotes=quotes,
         confidence=confidence,
         related=related_questions(question, evidence, {q.id for q in quotes}),
@@ -160,19 +181,30 @@ def _conditional(
     """The conditional answer, if a quoted passage is one side of a point that applies.
 
     The top passage's point decides whether the question states its condition or not; a
-    further quoted passage's point only when the question states its condition ("opened it
-    yesterday, can I cancel?" ranks the general passage on cancelling first).
+    further quoted passage's point when the question states its condition ("opened it
+    yesterday, can I cancel?" ranks the general passage on cancelling first), or when the
+    top passage has no point and the two answer yes and no: the answer turns on that
+    condition, so it is asked.
     """
+    found: list[tuple[Decided | Ask, tuple[Evidence, ...]]] = []
     for n, e in enumerate(quoted):
         passage = e.hit.passage
         point = points.get(passage.point or "", ())
-        sides = [SideOf(p.hit.passage.id, s) for p in point for s in p.hit.passage.sides]
+        sides = [
+            SideOf(p.hit.passage.id, s, p.hit.passage.claims, p.hit.passage.verdict)
+            for p in point
+            for s in p.hit.passage.sides
+        ]
         if not sides:
             continue
         variables = {v for s in sides for v in s.side.variables}
-        if n > 0 and not any(
-            (variable := conditions.variable(name)) is not None and situation.stated(variable)
-            for name in variables
+        if (
+            n > 0
+            and not any(
+                (variable := conditions.variable(name)) is not None and situation.stated(variable)
+                for name in variables
+            )
+            and not (quoted[0].hit.passage.point is None and _disagree(analysis, quoted[0], e))
         ):
             continue
         _, matched = verdict_of(analysis, e)
@@ -188,8 +220,33 @@ def _conditional(
                 decision, analysis, situation, e, sides, conditions, matched_verdict, asks, language
             )
         if decision is not None:
-            return decision, point
-    return None, ()
+            found.append((decision, point))
+    if not found:
+        return None, ()
+    # A later passage deciding the other way on more of what the buyer said is the more
+    # specific answer ("it arrived but it is broken": the side on a faulty item, not the
+    # one on arrival alone).
+    first = found[0]
+    for later in found[1:]:
+        one, other = first[0], later[0]
+        if (
+            isinstance(one, Decided)
+            and isinstance(other, Decided)
+            and other.verdict != one.verdict
+            and len(other.stated) > len(one.stated)
+        ):
+            return later
+    return first
+
+
+def _disagree(analysis: Analysis, top: Evidence, other: Evidence) -> bool:
+    """Whether two leading candidates answer the question yes and no, the top one resting
+    on no near paraphrase of its annotated questions: then a point of the other one may be
+    what decides between them, and is asked."""
+    mine, matched = verdict_of(analysis, top)
+    theirs, _ = verdict_of(analysis, other)
+    near = matched is not None and top.question_similarity.get(matched, 0.0) >= VOUCHED_MATCH
+    return {mine, theirs} == {"yes", "no"} and not near
 
 
 def _guarded(
@@ -224,12 +281,10 @@ def _guarded(
             return decision
         unread = Situation(durations=situation.durations)
         asked = decide(analysis, unread, sides, conditions, matched_verdict, asks, language)
-        return asked or replace(
-            decision, verdict="depends", headline=_depends(decision.headline, language)
-        )
+        return asked or replace(decision, verdict="depends", claim=None)
     if analysis.permission or not decision.on_days:
         return decision
-    return replace(decision, verdict="depends", headline=_depends(decision.headline, language))
+    return replace(decision, verdict="depends", claim=None)
 
 
 def _advised(ask: Ask, analysis: Analysis, language: Language) -> tuple[Option, ...]:
@@ -243,20 +298,17 @@ def _advised(ask: Ask, analysis: Analysis, language: Language) -> tuple[Option, 
     if not ask.on_days or analysis.permission:
         return ask.options
     return tuple(
-        o.model_copy(update={"verdict": "depends", "headline": _depends(o.headline, language)})
+        o.model_copy(
+            update={
+                "verdict": "depends",
+                "headline": side_headline("depends", "", reason, language),
+                "claim": None,
+            }
+        )
         if endorses_risk(o.verdict, analysis)
         else o
-        for o in ask.options
+        for o, reason in zip(ask.options, ask.reasons, strict=True)
     )
-
-
-def _depends(headline: str, language: Language) -> str:
-    """The same reason under "It depends." instead of "Yes."/"No."."""
-    for verdict in ("yes", "no"):
-        prefix = language.headline(verdict)
-        if prefix and headline.startswith(prefix):
-            return f"{language.headline('depends')} {headline[len(prefix) :].strip()}"
-    return headline
 
 
 def _unique(evidence: list[Evidence]) -> list[Evidence]:
@@ -276,6 +328,7 @@ def _not_covered(
         question=question,
         verdict="not_covered",
         headline=headline,
+        claim=None,
         quotes=(),
         confidence=Confidence(band="none", score=round(score, 4)),
         related=scope.examples[:MAX_RELATED],

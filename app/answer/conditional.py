@@ -15,10 +15,11 @@ the other way round ("is it too late to appeal?") gets them flipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
-from app.answer.records import Option, Verdict
+from app.answer.records import Claim, Option, Verdict
+from app.corpus.claims import Claims
 from app.reading.conditions import Condition, Conditions, Side, Variable
 from app.reading.language import Language
 from app.reading.question import Analysis
@@ -27,16 +28,36 @@ from app.reading.situation import Situation
 
 @dataclass(frozen=True)
 class SideOf:
-    """A side of the point, with the passage (by id) whose quote supports it."""
+    """A side of the point, with the passage (by id) whose quote supports it, and that
+    passage's claims and verdict (what the side makes hold: ``app.corpus.claims``)."""
 
     passage: str
     side: Side
+    claims: Claims = field(default_factory=Claims)
+    verdict: str = "info"
+
+    def claim(self) -> tuple[Claim | None, str]:
+        """The claim this side makes (or denies) and how it reads for this buyer."""
+        wording, holds = self.claims.of_side(self.side, self.verdict)
+        if wording is None:
+            return None, ""
+        said = wording.said(holds)
+        return Claim(text=wording.text, holds=holds, says=said), said
+
+
+def headline(verdict: str, said: str, reason: str, language: Language) -> str:
+    """A headline: a yes or no (or a claim stated instead of one) leads with its claim as
+    it holds ("You can no longer appeal."), any other verdict with its first words ("It
+    depends."), then the reason."""
+    if verdict != "depends" and said:
+        return language.claimed(said, reason)
+    return f"{language.headline(verdict)} {reason}".strip()
 
 
 @dataclass(frozen=True)
 class Decided:
     verdict: str
-    headline: str
+    reason: str  # "You said 8 days; appeals are open for 15 days after a dispute closes."
     passage: str  # quoted first
     # Whether it rests on a situation read from words inside a question or a hedged
     # sentence ("can I confirm once it arrived?"), which a phrasing no list foresaw can fool,
@@ -44,6 +65,12 @@ class Decided:
     read_from_words: bool = False
     # Whether it rests on days alone: a limit the guide allows within, no advice to act.
     on_days: bool = False
+    claim: Claim | None = None  # what the side asserts, and whether it holds
+    said: str = ""  # the claim as it holds: "You can no longer appeal"
+    stated: tuple[str, ...] = ()  # the variables the buyer stated that the side rests on
+
+    def headline(self, language: Language) -> str:
+        return headline(self.verdict, self.said, self.reason, language)
 
 
 @dataclass(frozen=True)
@@ -52,6 +79,7 @@ class Ask:
     options: tuple[Option, ...]
     because: str  # the first side's reason, as the headline of the question
     on_days: bool = False  # it asks a number of days, not a situation
+    reasons: tuple[str, ...] = ()  # each option's reason, as its headline says it
 
 
 def flip(verdict: str) -> str:
@@ -131,15 +159,18 @@ def decide(
             for n in holding.side.variables
             if n in stated
         )
-        headline = f"{language.headline(verdict)} {reason}".strip()
         on_days = all(by_name[n].is_quantity for n in holding.side.variables if n in stated)
-        return Decided(verdict, headline, holding.passage, from_words, on_days)
+        claim, claimed = holding.claim()
+        rests_on = tuple(n for n in holding.side.variables if n in stated)
+        return Decided(
+            verdict, reason, holding.passage, from_words, on_days, claim, claimed, rests_on
+        )
     if not possible or definite or len({verdict_of(s.side) for s in possible}) < 2:
         return None  # nothing stated, or nothing unknown would change the answer
     asked = next(
         v for n, v in by_name.items() if n not in known and any(s.side.on(n) for s in possible)
     )
-    options = []
+    options, reasons = [], []
     for condition in dict.fromkeys(c for s in possible if (c := s.side.on(asked.id))):
         group = [s for s in possible if s.side.on(asked.id) in (None, condition)]
         verdicts = {verdict_of(s.side) for s in group}
@@ -148,18 +179,25 @@ def decide(
         if verdict == "depends":  # another unknown still decides: say which
             later = next(n for s in group for n in s.side.variables if n != asked.id)
             because = by_name[later].ask
-        headline = f"{language.headline(verdict)} {_sentence(because)}".strip()
+        claim, claimed = group[0].claim() if verdict in ("yes", "no") else (None, "")
         passages = tuple(dict.fromkeys(s.passage for s in group))
         label = _label(asked, condition, conditions)
         # A side's verdict, which conditions.md admits only from those Option takes (and
         # pydantic checks again).
+        reasons.append(_sentence(because))
         options.append(
-            Option(label=label, verdict=cast(Verdict, verdict), headline=headline, quotes=passages)
+            Option(
+                label=label,
+                verdict=cast(Verdict, verdict),
+                headline=headline(verdict, claimed, reasons[-1], language),
+                claim=claim,
+                quotes=passages,
+            )
         )
     if len({o.verdict for o in options}) < 2:
         return None
     because = _sentence(possible[0].side.because)
-    return Ask(asked.ask, tuple(options), because, asked.is_quantity)
+    return Ask(asked.ask, tuple(options), because, asked.is_quantity, tuple(reasons))
 
 
 def _said(variable: Variable, value: float | str, said: str, conditions: Conditions) -> str:

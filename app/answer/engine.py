@@ -26,10 +26,11 @@ from app.config import Paths
 from app.corpus.records import Scope
 from app.errors import IndexProblem, KbqaError
 from app.index.calibration import Settings, read_calibration
-from app.index.embed import Embedder, MultilingualEmbedder, get_embedder
+from app.index.embed import Embedder, MiniLMEmbedder, MultilingualEmbedder, get_embedder
 from app.index.layout import CALIBRATION
 from app.index.onnx_encoder import ENV_ENCODER, encoder_setting, query_encoder
 from app.index.store import Index, check_model, load_index, manifest_path
+from app.index.tuned import for_index
 from app.reading.input import question_text
 from app.reading.language import detect
 
@@ -122,7 +123,8 @@ class Engine:
         if encoder not in ENCODERS:
             raise KbqaError(f"{ENV_ENCODER} must be one of {', '.join(ENCODERS)}, not {encoder!r}")
         self.paths = paths or Paths.resolve()
-        self._embedder = embedder
+        self._embedder = embedder  # given: it encodes questions, whatever the index says
+        self._model: Embedder | None = None  # else made here, when needed
         self._encoder = encoder
         self._device = device
         self._settings = settings
@@ -149,23 +151,28 @@ class Engine:
     @property
     def embedder(self) -> Embedder:
         """The model that builds a missing index (sentence-transformers unless given)."""
-        if self._embedder is None:
-            self._embedder = get_embedder(self._device)
-        return self._embedder
+        if self._embedder is not None:
+            return self._embedder
+        if self._model is None:
+            self._model = get_embedder(self._device)
+        return self._model
 
     def _query_embedder(self, index: Index) -> Embedder:
         """What encodes questions for ``index``: the given embedder, else the index's ONNX
         export (loaded now: a later rebuild swaps the files under the folder's name), else
         sentence-transformers, checked to be the weights the index was built with."""
-        if self._embedder is not None:
-            return self._embedder
-        onnx = query_encoder(index.path, index.manifest)
+        if self._embedder is not None and not isinstance(self._embedder, MiniLMEmbedder):
+            return self._embedder  # the fake embedder of a unit test, or another given one
+        onnx = None if self._embedder is not None else query_encoder(index.path, index.manifest)
         if onnx is not None and self._encoder == "auto" and self._device == "cpu":
             check_model(index, onnx)
             onnx.load()
             return onnx
-        check_model(index, self.embedder)
-        return self.embedder
+        embedder = self.embedder
+        if isinstance(embedder, MiniLMEmbedder):  # with the index's tuning, if it has one
+            embedder = for_index(index.path, index.manifest, embedder)
+        check_model(index, embedder)
+        return embedder
 
     def load(self) -> Retriever:
         """The current retriever, (re)loading the index when its manifest changed."""

@@ -60,12 +60,25 @@ class Confidence(Record):
     score: float
 
 
+class Claim(Record):
+    """What a yes or no asserts, in plain words, and whether it holds for this buyer.
+
+    A bare "yes" answers the question as it was read ("can I still appeal?" and "is it too
+    late to appeal?" get opposite ones for the same case); the claim does not depend on
+    how the question was asked."""
+
+    text: str = Field(description="the claim, as the corpus words it where it holds")
+    holds: bool = Field(description="whether it holds in the case the question states")
+    says: str = Field(description="the claim as it reads in this case: `text`, or its negation")
+
+
 class Option(Record):
     """One answer to a clarifying question: what kbqa says if the buyer picks it."""
 
     label: str = Field(description='"15 days or fewer", "Yes, it has arrived"')
     verdict: Verdict
     headline: str
+    claim: Claim | None = Field(description="what this side asserts, or null")
     quotes: tuple[str, ...] = Field(
         description="ids of the quotes that support this side, first first"
     )
@@ -84,6 +97,9 @@ class Answer(Record):
     question: str = Field(description="the question as kbqa read it")
     verdict: Verdict
     headline: str
+    claim: Claim | None = Field(
+        description="what a yes or no asserts and whether it holds; null for other verdicts"
+    )
     quotes: tuple[Quote, ...]
     confidence: Confidence
     related: tuple[str, ...]
@@ -109,6 +125,7 @@ class Answer(Record):
             update={
                 "verdict": chosen.verdict,
                 "headline": chosen.headline,
+                "claim": chosen.claim,
                 "quotes": tuple(quotes),
                 "clarify": None,
             }

@@ -12,6 +12,8 @@ in words no action list knows.
 from __future__ import annotations
 
 from app.answer.evidence import Evidence, flip
+from app.answer.records import Claim
+from app.corpus.claims import reference
 from app.index.calibration import Settings
 from app.reading.question import Analysis
 
@@ -66,6 +68,31 @@ def verdict_of(analysis: Analysis, top: Evidence) -> tuple[str, int | None]:
     return verdict, best
 
 
+def unsure_direction(analysis: Analysis, matched: Analysis | None, tagged: bool = False) -> bool:
+    """Fail closed on which way round a yes or no answers the question.
+
+    A verdict is the matched annotated question's, turned when the reader reads the
+    buyer's question the other way round. Where the reader read no direction (no action,
+    no judgement) but the question's asking clause holds other words that may turn it
+    round that the annotated question lacks ("is there no way…", "did I miss…", "…without
+    the seller?"), the yes or no could be either; so it is where the buyer asks whether to
+    act and the answer rests on an annotated question of fact whose verdict is not the
+    passage's (``tagged``: "do I have to do anything?" against "will the dispute close in
+    my favour by itself?" under "don't close it"). Then the answer states its claim, not a
+    yes or no."""
+    theirs = set(matched.turns) if matched is not None else set()
+    if analysis.polarity is None and set(analysis.turns) - theirs:
+        return True
+    return (
+        matched is not None
+        and tagged
+        and analysis.asks_to_act
+        and not analysis.permission
+        and not matched.asks_to_act
+        and matched.action is None
+    )
+
+
 def unread_risk(analysis: Analysis, top: Evidence) -> bool:
     """Fail closed: the passage rules on a risky action, but the question names no action
     kbqa knows ("can I nix the dispute?", "should I stay in the dispute?" when those words
@@ -96,3 +123,34 @@ def cautious_runner_up(
         if other == flip(verdict):
             return e
     return None
+
+
+def standing_claim(top: Evidence, matched: int | None) -> Claim | None:
+    """The claim of an answer no side decided: the passage's, which it holds, unless the
+    annotated question the answer rests on states a case against it. A tagged question
+    whose verdict is not the passage's, asked the same way round as its untagged ones
+    ("can I confirm once it works?" under "don't confirm receipt"), is such a case: its
+    claim reads as it fails, where the passage words that (``claim-not``). A question of
+    fact matched on a passage whose sides answer one (``when-claim``) speaks to the sides'
+    claim, holding when its verdict is yes."""
+    passage = top.hit.passage
+    wording = passage.claims.claim
+    if wording is None:
+        return None
+    holds = True
+    if matched is not None:
+        theirs = top.question_analysis[matched]
+        tag = passage.questions[matched].verdict
+        when = passage.claims.when
+        if when is not None and tag in ("yes", "no") and theirs.action is None:
+            holds = tag == "yes"
+            return Claim(text=when.text, holds=holds, says=when.said(holds))
+        untagged = {
+            top.question_analysis[n].polarity or 1
+            for n, q in enumerate(passage.questions)
+            if q.verdict is None and top.question_analysis[n].form != "open"
+        }
+        against = tag in ("yes", "no") and tag != reference(passage.verdict)
+        if against and untagged == {theirs.polarity or 1} and wording.negated is not None:
+            holds = False
+    return Claim(text=wording.text, holds=holds, says=wording.said(holds))

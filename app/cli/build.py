@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
             progress=sys.stderr.isatty(),
             multilingual=multilingual,
             check=check,
+            tune=not args.no_tune,
+            retune=args.retune,
         )
     except CorpusError as err:
         for issue in err.issues:

@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the regression report (re-asking every annotated and evaluation question); "
         "the next report compares with the last answers stored",
     )
+    build.add_argument(
+        "--retune",
+        action="store_true",
+        help="tune the encoder on the annotations again, even if few of them changed",
+    )
+    build.add_argument(
+        "--no-tune",
+        action="store_true",
+        help="embed with the base model, untuned (to measure what tuning gains)",
+    )
     build.set_defaults(command="build")
 
     ask = sub.add_parser("ask", parents=[paths], help="answer a question (or stdin, one per line)")

@@ -49,6 +49,7 @@ _TABLES = {
     "negation": "negations",
     "pending": "pending",
     "hypothetical": "hypotheticals",
+    "limit": "limits",
 }
 WORDING_KEYS = ("said", "and", "in-days", "in-day", "<=", "<", ">=", ">")
 
@@ -204,7 +205,7 @@ _TEMPLATE_FIELDS = (
     | {"and": ()}  # the word joining two figures
 )
 # The headline's first words and the refusal are the language's (language.md labels).
-_MOVED = {"yes": "headline-yes", "no": "headline-no", "depends": "headline-depends"}
+_MOVED = {"yes": "headline-claim", "no": "headline-claim", "depends": "headline-depends"}
 _MOVED["not-covered"] = "headline-not-covered"
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.corpus.claims import CLAIM_FIELDS, missing_claims, read_claims
 from app.corpus.conditions_file import resolve_side
 from app.corpus.markdown import SLUG as _ID
 from app.corpus.markdown import close as _close
@@ -154,6 +155,10 @@ class Draft:
                     f"(known: {', '.join(known) or 'none'})",
                 )
 
+        claims = read_claims(self.fields, "", self.line, problem)
+        tags = [q.verdict for q in questions]
+        for missing in missing_claims(claims, verdict, tags, sides):
+            problem(self.line, f"missing {missing}")
         translations = read_translations(
             self.fields,
             self.line,
@@ -164,6 +169,7 @@ class Draft:
             VERDICTS,
             Question,
             problem,
+            claims,
         )
         if language is not None:
             issues += self._check_directions(questions, language, lexicon or Lexicon())
@@ -185,6 +191,7 @@ class Draft:
                 asks=asks,
                 risk=risk,
                 highlight=highlight,
+                claims=claims,
                 translations=translations,
             ),
             [],
@@ -286,9 +293,8 @@ def _read_fields(tokens: list[Token], draft: Draft) -> list[CorpusIssue]:
         if key in draft.fields:
             issues.append(CorpusIssue(draft.path, item.line, f"field '{key}' given twice"))
             continue
-        if key in ("verdict", "rule", "point", "asks", "risk", "highlight") or key.endswith(
-            "-rule"
-        ):
+        plain = ("verdict", "rule", "point", "asks", "risk", "highlight", *CLAIM_FIELDS)
+        if key in plain or (translated_key(key) or ("", ""))[1] in ("rule", *CLAIM_FIELDS):
             draft.fields[key] = (item.line, value.lower() if key == "verdict" else value)
         elif key in ("questions", "facts", "when") or (translated_key(key) or ("", ""))[1] in (
             "questions",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app.corpus.claims import Claims
 from app.corpus.translation import Translation
 from app.reading.actions import Lexicon
 from app.reading.conditions import Conditions, Side
@@ -64,6 +65,8 @@ class Passage:
     # The sentence of the quote that answers the passage's point, when the one nearest a
     # question may be a lead-in ("There are cases when dispute You can cancel.").
     highlight: str | None = None
+    # What it holds, in plain words, for the headline to lead with (app.corpus.claims).
+    claims: Claims = field(default_factory=Claims)
     # Its annotations in the corpus's other languages (``ru-rule``…): see app.corpus.translation.
     translations: tuple[Translation, ...] = ()
 
@@ -74,6 +77,7 @@ class Passage:
         record["facts"] = [asdict(f) for f in self.facts]
         record["sides"] = [s.to_dict() for s in self.sides]
         record["risk"] = list(self.risk)
+        record["claims"] = self.claims.to_dict()
         return record
 
     @classmethod
@@ -92,12 +96,14 @@ class Passage:
             asks=record.get("asks", "any"),
             risk=tuple(record.get("risk", ())),
             highlight=record.get("highlight"),
+            claims=Claims.from_dict(record.get("claims")),
             translations=tuple(
                 Translation(
                     t["language"],
                     t["rule"],
                     tuple(Question(**q) for q in t["questions"]),
                     tuple(Side.from_dict(s) for s in t["sides"]),
+                    Claims.from_dict(t.get("claims")),
                 )
                 for t in record.get("translations", ())
             ),

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.corpus.claims import CLAIM_FIELDS, Claims, read_claims
 from app.corpus.conditions_file import resolve_side
 from app.reading.conditions import Conditions, Side
 from app.reading.text import normalize_ws
 
-TRANSLATED_FIELDS = ("rule", "questions", "when")
+TRANSLATED_FIELDS = ("rule", "questions", "when", *CLAIM_FIELDS)
 MIN_TRANSLATED, MAX_TRANSLATED = 3, 12
-_KEY = re.compile(r"^(?P<code>[a-z]{2,3})-(?P<field>rule|questions|when)$")
+_KEY = re.compile(rf"^(?P<code>[a-z]{{2,3}})-(?P<field>{'|'.join(TRANSLATED_FIELDS)})$")
 _TAGGED = re.compile(r"^`(?P<verdict>[^`]*)`\s+(?P<text>.+)$", re.DOTALL)
 
 
@@ -41,6 +42,7 @@ class Translation:
     rule: str
     questions: tuple[Any, ...]  # app.corpus.records.Question
     sides: tuple[Side, ...] = ()
+    claims: Claims = field(default_factory=Claims)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Translation:
             "rule": self.rule,
             "questions": [{"text": q.text, "verdict": q.verdict} for q in self.questions],
             "sides": [s.to_dict() for s in self.sides],
+            "claims": self.claims.to_dict(),
         }
 
 
@@ -61,6 +64,7 @@ def read_translations(
     verdicts: tuple[str, ...],
     question: Callable[[str, str | None], Any],
     problem: Callable[[int, str], None],
+    main_claims: Claims | None = None,
 ) -> tuple[Translation, ...]:
     """The translations among a passage's ``found`` fields, one per language of the
     corpus; every problem goes to ``problem``. Sides are read with the main ``conditions``:
@@ -96,7 +100,23 @@ def read_translations(
             if rule and not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d.,]?\d)", rule):
                 problem(rule_line, f"'{code}-rule' does not mention the fact's {number}")
         sides = _sides(code, fields, line, conditions, main_sides, problem)
-        out.append(Translation(code, normalize_ws(rule or ""), tuple(questions), sides))
+        claims = read_claims(fields, "", line, problem)
+        for mine, main, name in (
+            (claims.claim, (main_claims or Claims()).claim, "claim"),
+            (claims.when, (main_claims or Claims()).when, "when-claim"),
+        ):
+            for theirs, ours, suffix in (
+                (main and main.text, mine and mine.text, ""),
+                (main and main.negated, mine and mine.negated, "-not"),
+            ):
+                if bool(theirs) != bool(ours):
+                    given = "gives" if ours else "lacks"
+                    problem(
+                        line,
+                        f"'{code}-{name}{suffix}': the passage {given} it, "
+                        f"'{name}{suffix}' {'does not' if ours else 'does'}",
+                    )
+        out.append(Translation(code, normalize_ws(rule or ""), tuple(questions), sides, claims))
     return tuple(out)
 
 
@@ -143,8 +163,8 @@ def _sides(code, fields, line, conditions, main_sides, problem) -> tuple[Side, .
 
 
 def in_language(passage: Any, code: str) -> Any:
-    """``passage`` as read in language ``code``: its rule, questions and reasons there
-    (the quote stays the guide's). Unchanged when it has no translation to ``code``."""
+    """``passage`` as read in language ``code``: its rule, questions, reasons and claims
+    there (the quote stays the guide's). Unchanged when it has no translation to ``code``."""
     for translation in passage.translations:
         if translation.language == code:
             return replace(
@@ -152,6 +172,7 @@ def in_language(passage: Any, code: str) -> Any:
                 rule=translation.rule,
                 questions=translation.questions,
                 sides=translation.sides or passage.sides,
+                claims=translation.claims,
                 translations=(),
             )
     return passage

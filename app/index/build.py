@@ -50,6 +50,7 @@ from app.index.onnx_export import EXPORTER_VERSION
 from app.index.reuse import stored_vectors
 from app.index.store import file_sha256, load_index
 from app.index.tables import View, views, write_tables
+from app.index.tuned import TunedEmbedder, plan_tuning, store_tuning
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def build_index(
     multilingual: Embedder | None = None,
     check: Callable[[Path], None] | None = None,
     cache_dir: Path | None = None,
+    tune: bool = True,
+    retune: bool = False,
 ) -> BuildResult:
     """Parse, validate and embed the corpus; swap the new index in atomically.
 
@@ -84,8 +87,10 @@ def build_index(
     complete before the swap (the regression report re-asks questions there and may add a
     file to it); an exception from it leaves the old index in place. Only texts missing
     from the embedding cache (``cache_dir``, by default ``.kbqa-cache/embeddings`` beside
-    the index folder) are embedded. The caller reports the result: ``log`` only tells the
-    steps.
+    the index folder) are embedded. With ``tune``, the English encoder is the base model
+    tuned on the annotations (``app.index.tuned``: kept from the index being replaced
+    unless ``retune`` or enough changed). The caller reports the result: ``log`` only
+    tells the steps.
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -96,6 +101,12 @@ def build_index(
         multilingual = MultilingualEmbedder()
     cache = EmbeddingCache(cache_dir_for(index_dir) if cache_dir is None else cache_dir, log)
     with _build_lock(index_dir), _writing(index_dir):
+        exports = cache.root.parent if cache_dir is None else Path(cache_dir)
+        plan = None
+        if tune:
+            plan = plan_tuning(corpus, embedder, index_dir, exports, retune=retune, log=log)
+        if plan is not None:
+            embedder = plan.embedder
         if not force:
             current = _up_to_date(index_dir, corpus, embedder, multilingual)
             if current is not None:
@@ -134,8 +145,11 @@ def build_index(
             names = write_tables(tmp, corpus)
             manifest = _manifest(tmp, corpus, encoded, names, now())
             # The export is cached with the embeddings: ``.kbqa-cache/onnx`` by default.
-            exports = cache.root.parent if cache_dir is None else Path(cache_dir)
             manifest = _write_query_encoder(tmp, manifest, embedder, exports, index_dir)
+            if plan is not None:
+                manifest = store_tuning(tmp, manifest, plan)
+                _write_json(tmp / MANIFEST, manifest)
+                log(plan.note)
             for path in tmp.iterdir():
                 with path.open("rb") as handle:
                     os.fsync(handle.fileno())
@@ -262,7 +276,11 @@ def _write_query_encoder(
     files = getattr(model, "query_encoder_files", None)
     if files is None:
         return manifest
-    source, record = _previous_export(previous, model) or files(cache)
+    # A tuned model answers with its base model's export, the tuning put on top.
+    exported = model.base if isinstance(model, TunedEmbedder) else model
+    source, record = _previous_export(previous, exported) or files(cache)
+    # The export's own record: a tuning is recorded on it afresh (``store_tuning``).
+    record = {k: v for k, v in record.items() if k not in ("tuning", "weights_sha256")}
     for name in (ONNX_FILE, TOKENIZER_FILE):
         shutil.copyfile(source / name, folder / name)
         manifest["files"][name] = _file_record(folder / name)

@@ -107,6 +107,10 @@ class MiniLMEmbedder:
                     ) from err
         return self._model
 
+    def load(self) -> SentenceTransformer:
+        """The loaded model (loaded now if it was not)."""
+        return self._model or self._load()
+
     def query_encoder_files(self, cache: Path) -> tuple[Path, dict]:
         """The ONNX export of these weights that answers questions without torch, and its
         record (``app.index.onnx_export``): cached, so torch loads only on the first export."""

@@ -11,13 +11,14 @@ import io
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+def write_npz(path: Path | IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
     """``arrays`` to ``path``, uncompressed, in the order given, with no timestamps."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.errors import IndexProblem, ModelError
+from app.index.npzfile import read_npz
 
 if TYPE_CHECKING:  # imported when the encoder loads, not with this module
     from onnxruntime import InferenceSession
@@ -71,9 +72,11 @@ class OnnxEmbedder:
         self._session: InferenceSession | None = None
         self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
+        self._values: dict[str, Any] = {}
 
     def weights_hash(self) -> str:
-        return str(self.record["exported_from"])
+        # A tuned encoder's weights are the export's with the tuning in place.
+        return str(self.record.get("weights_sha256") or self.record["exported_from"])
 
     def load(self) -> None:
         """Open the session now (it opens on the first ``encode`` otherwise)."""
@@ -98,15 +101,36 @@ class OnnxEmbedder:
                 # other requests need.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 options.log_severity_level = 3  # warnings about unused initialisers are noise
+                # A tuned encoder: the tuning's tensors in place of the export's own.
+                values = self._tuned_tensors(onnxruntime)
+                for name, value in values.items():
+                    options.add_initializer(name, value)
                 session = onnxruntime.InferenceSession(
                     str(self.folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
                 )
+                self._values = values  # onnxruntime keeps no reference of its own
             except Exception as err:  # onnxruntime raises its own, undocumented, classes
                 raise IndexProblem(
                     f"the query encoder in {self.folder} does not load ({err}); "
                     "run `kbqa build --force`"
                 ) from err
             self._tokenizer, self._session = tokenizer, session
+
+    def _tuned_tensors(self, onnxruntime: Any) -> dict[str, Any]:
+        """The tuning's tensors (``app.index.tune``) as onnxruntime values, by the name of
+        the export's tensor each replaces, transposed where the export stores the parameter
+        transposed; none for an untuned encoder."""
+        tuning = self.record.get("tuning")
+        if not tuning:
+            return {}
+        places = tuning["tensors"]
+        arrays = read_npz(self.folder / tuning["file"], tuple(places))
+        values = {}
+        for parameter, (name, transposed) in places.items():
+            array = arrays[parameter].astype(np.float32)
+            array = np.ascontiguousarray(array.T if transposed else array)
+            values[name] = onnxruntime.OrtValue.ortvalue_from_numpy(array)
+        return values
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if self._session is None:

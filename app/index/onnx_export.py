@@ -126,12 +126,51 @@ def _export(model: Any, name: str, model_path: Path, weights: str, folder: Path)
         "exporter": EXPORTER_VERSION,
     }
     reference = model.encode(list(CHECK_TEXTS), normalize_embeddings=True, convert_to_numpy=True)
-    exported = OnnxEmbedder(folder, record).encode(list(CHECK_TEXTS))
-    worst = float(np.abs(exported - reference).max())
+    record["checked_max_abs_diff"] = check_export(reference, OnnxEmbedder(folder, record))
+    return record
+
+
+def check_export(reference: np.ndarray, exported: Any) -> float:
+    """The largest difference between sentence-transformers' vectors of ``CHECK_TEXTS``
+    (``reference``) and an ONNX encoder's; ``ModelError`` past ``TOLERANCE``."""
+    worst = float(np.abs(exported.encode(list(CHECK_TEXTS)) - reference).max())
     if worst > TOLERANCE:
         raise ModelError(
-            f"the ONNX export of {record['name']} differs from sentence-transformers by "
+            f"the ONNX export of {exported.name} differs from sentence-transformers by "
             f"{worst:.2e} (more than {TOLERANCE}); kbqa will not answer with it"
         )
-    record["checked_max_abs_diff"] = float(f"{worst:.2e}")
-    return record
+    return float(f"{worst:.2e}")
+
+
+def tensor_names(onnx_file: Path, weights_file: Path) -> dict[str, tuple[str, bool]]:
+    """Which tensor of an ONNX export each parameter of the weights it was exported from
+    is, and whether the export stores it transposed (a linear layer's weight becomes a
+    MatMul's, under a name of the exporter's choosing): found by value, so it holds for
+    any export of those weights. Parameters the graph does not use (the pooler) are left
+    out."""
+    import onnx
+    from onnx import numpy_helper
+    from safetensors.numpy import load_file
+
+    tensors = {
+        init.name: numpy_helper.to_array(init)
+        for init in onnx.load(str(onnx_file)).graph.initializer
+    }
+    by_shape: dict[tuple[int, ...], list[str]] = {}
+    for name, array in tensors.items():
+        by_shape.setdefault(array.shape, []).append(name)
+    places: dict[str, tuple[str, bool]] = {}
+    for parameter, array in load_file(str(weights_file)).items():
+        for transposed, value in ((False, array), (True, array.T)):
+            # The exporter keeps a parameter's own name where it can: that one first.
+            candidates = sorted(
+                by_shape.get(value.shape, ()),
+                key=lambda n: n != parameter and not n.endswith(f".{parameter}"),
+            )
+            found = next((n for n in candidates if np.array_equal(tensors[n], value)), None)
+            if found is not None and array.ndim > 0:
+                places[parameter] = (found, transposed and array.ndim == 2)
+                break
+    if len({name for name, _ in places.values()}) < len(places):
+        raise ModelError(f"two parameters match one tensor of {Path(onnx_file).name}")
+    return places

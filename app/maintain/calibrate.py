@@ -27,6 +27,10 @@ THRESHOLDS = tuple(step / 100 for step in range(20, 71))
 OUT_OF_SCOPE_MARGINS = (-0.05, 0.0, 0.05, 0.1, 1.0)  # 1.0: out-of-scope questions ignored
 MAX_FALSE_REFUSALS = 0.03
 MIN_OOS_REFUSALS = 0.95
+# Verdicts this close count as tied (about one question of a tuning set of a hundred), and
+# a setting's firmness is its verdict averaged over this many thresholds either side.
+NEAR = 0.01
+PLATEAU = 2
 
 
 def calibrate(
@@ -79,7 +83,7 @@ def calibrate(
                         **core_metrics(outcomes),
                     }
                 )
-    best = max(sweep, key=_preference)
+    best = choose(sweep)
     chosen = replace(
         base,
         alpha=best["alpha"],
@@ -89,6 +93,50 @@ def calibrate(
     outcomes = run(engine, items, chosen, cache)
     high, medium = _bands(outcomes, chosen)
     return replace(chosen, high=high, medium=max(min(medium, high), chosen.threshold)), sweep
+
+
+def choose(sweep: list[dict[str, Any]]) -> dict[str, Any]:
+    """The setting to keep: the best by ``_preference`` unless it only just beats settings
+    that stand on firmer ground. Among settings that meet the refusal targets and answer
+    within ``NEAR`` of the best verdict (a question or so on a tuning set: noise, not
+    knowledge), the one that refuses the fewest answerable questions wins, then the one
+    whose neighbouring thresholds answer as well (a plateau, not a peak that a new
+    question tips over), then ``_preference``."""
+    best = max(sweep, key=_preference)
+    if _preference(best)[0] != 2:
+        return best
+    plateau = _plateau(sweep)
+    near = [
+        row
+        for row in sweep
+        if _preference(row)[0] == 2 and row["verdict"] >= best["verdict"] - NEAR
+    ]
+    return min(
+        near,
+        key=lambda row: (
+            row["refused_answerable"],
+            -plateau[_key(row)],
+            tuple(-x for x in _preference(row)[1:]),
+        ),
+    )
+
+
+def _key(row: dict[str, Any]) -> tuple[float, float, float]:
+    return (row["alpha"], row["out_of_scope_margin"], row["threshold"])
+
+
+def _plateau(sweep: list[dict[str, Any]]) -> dict[tuple[float, float, float], float]:
+    """Each setting's verdict averaged with its thresholds' neighbours (same weight and
+    margin, ``PLATEAU`` either side)."""
+    verdict = {_key(row): row["verdict"] for row in sweep}
+    out = {}
+    for (alpha, margin, threshold), value in verdict.items():
+        around = [
+            verdict.get((alpha, margin, round(threshold + step / 100, 2)), value)
+            for step in range(-PLATEAU, PLATEAU + 1)
+        ]
+        out[(alpha, margin, threshold)] = sum(around) / len(around)
+    return out
 
 
 def _preference(row: dict[str, Any]) -> tuple:

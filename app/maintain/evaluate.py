@@ -39,6 +39,7 @@ METRICS = (
     ("baseline", "verdict right (baseline: nearest annotated question)", PERCENT),
     ("verdict_yn", "verdict right, yes/no expected (composed)", PERCENT),
     ("baseline_yn", "verdict right, yes/no expected (baseline)", PERCENT),
+    ("claimed", "yes/no expected: the claim stated instead", PERCENT),
     ("cond_verdict", "conditional verdict right", PERCENT),
     ("clarify", "condition missing: depends with a clarifying question", PERCENT),
     ("refused_oos", "out-of-scope refused", PERCENT),
@@ -225,6 +226,9 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float]:
         "baseline": _share(measured, lambda o: o.baseline_ok),
         "verdict_yn": _share(yes_no, lambda o: o.verdict_ok),
         "baseline_yn": _share(yes_no_measured, lambda o: o.baseline_ok),
+        "claimed": _share(
+            yes_no, lambda o: o.answer.verdict == "info" and o.answer.claim is not None
+        ),
         "cond_verdict": _share(
             [o for o in outcomes if o.item.kind.startswith(CONDITIONAL)], lambda o: o.verdict_ok
         ),

@@ -132,6 +132,7 @@ class Vocabulary:
     negations: tuple[tuple[str, float], ...] = ()  # word -> how many words before it reaches
     pending: tuple[tuple[str, float], ...] = ()  # "until": the phrase after it is not yet so
     hypotheticals: tuple[tuple[str, float], ...] = ()  # "will", "should have": not so yet
+    limits: tuple[tuple[str, float], ...] = ()  # "limit" in "the 60 day limit": not the buyer's
     wording: tuple[tuple[str, str], ...] = ()
 
     def word(self, key: str, **fields: Any) -> str:

@@ -13,9 +13,9 @@ LABELS = (
     "depends",
     "info",
     "not_covered",
-    # the headline's first words, by verdict ("Yes."), and a refusal's ("The guide doesn't…")
-    "headline-yes",
-    "headline-no",
+    # a yes or no's headline: its claim, then why ({claim}, {reason}); the first words of
+    # the other verdicts' ("It depends.") and of a refusal ("The guide doesn't…")
+    "headline-claim",
     "headline-depends",
     "headline-not-covered",
     # an answer's parts

@@ -45,6 +45,9 @@ FORMS: dict[str, tuple[str, ...]] = {
     "choice": ("anywhere",),
     "own-verb": ("anywhere",),
     "refusal": ("anywhere",),
+    "passed": ("anywhere",),
+    "turn": ("anywhere", "clause start"),
+    "condition": ("anywhere",),
     "negation": ("before",),
     "others": ("before",),
     "asked-of-me": ("before",),
@@ -155,8 +158,14 @@ class Language:
         return dict(self.labels)[key]
 
     def headline(self, verdict: str) -> str:
-        """The headline's first words for a verdict ("Yes.", "Да."); none for the others."""
-        return self.label(f"headline-{verdict}") if verdict in ("yes", "no", "depends") else ""
+        """The headline's first words for a verdict ("It depends."); none for the others: a
+        yes or a no leads with its claim (``claimed``)."""
+        return self.label("headline-depends") if verdict == "depends" else ""
+
+    def claimed(self, claim: str, reason: str) -> str:
+        """A yes or no's headline: its claim as it holds, then why ("You can still appeal.
+        You said 1 day; …")."""
+        return self.label("headline-claim").format(claim=claim, reason=reason).strip()
 
     def fold(self, text: str) -> str:
         """``text`` with this language's folded letters replaced (no other change)."""

@@ -30,9 +30,11 @@ One procedure reads every language; what differs between languages is data
    ("the seller closed it"), unless ``asked-of-me`` words ask it of the buyer.
 4. **Polarity**: the action's sign, turned by a ``negation`` right before it and by a
    judgement word (the actions' ``bad``); a ``refusal`` ("can the seller just refuse?")
-   without an action asks the other way round.
+   or a limit ``passed`` ("has the delivery time been exceeded?") without an action asks
+   the other way round.
 5. ``choice`` (a choice word between an action and its opposite), ``asks_amount``,
-   ``asks_to_act`` and ``permission`` from their rows.
+   ``asks_to_act``, ``permission`` and ``turns`` (the words that may turn it round, read
+   or not: ``app.answer.verdict`` fails closed on them) from their rows.
 
 Everything fails towards caution: a question whose action no list knows has no polarity,
 and the composer's guards then treat it as unread (see ``app.answer.compose``).
@@ -65,16 +67,29 @@ class Analysis:
     states: tuple[tuple[str, str], ...] = ()
     asks_to_act: bool = False  # "should I…", "is it ok to…": whether the buyer should do a thing
     permission: bool = False  # "can I still…?", "is it too late to…?": whether it is possible
+    # The words of its asking clause that may turn it round ("not", "too late", "without"),
+    # read or not: two questions with other such words may ask opposite ways.
+    turns: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """The record as JSON values (the build stores annotated questions' analyses)."""
-        return {**asdict(self), "states": [list(pair) for pair in self.states]}
+        return {
+            **asdict(self),
+            "states": [list(pair) for pair in self.states],
+            "turns": list(self.turns),
+        }
 
     @classmethod
     def from_json(cls, record: dict) -> Analysis:
         """The record ``to_json`` wrote; a missing or unknown key is a ``KeyError`` or
         ``TypeError`` (the index reader turns both into "rebuild")."""
-        return cls(**{**record, "states": tuple(tuple(pair) for pair in record["states"])})
+        return cls(
+            **{
+                **record,
+                "states": tuple(tuple(pair) for pair in record["states"]),
+                "turns": tuple(record["turns"]),
+            }
+        )
 
 
 class _Action(NamedTuple):
@@ -118,7 +133,9 @@ def read(question: str, language: Language, lexicon: Lexicon) -> Analysis:
     action = found.sign if found else None
     negated = found is not None and _before(grammar, "negation", found)
     judged_bad = bool(patterns.bad and patterns.bad.search(scope))
-    if action is None and _has(grammar, "refusal", scope):
+    if action is None and (
+        _has(grammar, "refusal", scope) or _has(grammar, "passed", _main(grammar, scope))
+    ):
         judged_bad = True
     choice = bool(
         _has(grammar, "choice", scope)
@@ -141,6 +158,7 @@ def read(question: str, language: Language, lexicon: Lexicon) -> Analysis:
         kind=found.kind if found else None,
         asks_to_act=_acts(grammar, scope),
         permission=_permission(grammar, scope, clause),
+        turns=_turns(grammar, scope, clause),
     )
 
 
@@ -283,6 +301,29 @@ def _before(grammar: Grammar, form: str, action: _Action) -> bool:
 def _has(grammar: Grammar, form: str, text: str) -> bool:
     pattern = grammar.pattern(form)
     return bool(pattern and pattern.search(text))
+
+
+def _main(grammar: Grammar, text: str) -> str:
+    """``text`` up to its first ``condition`` word: "can I get a refund if delivery is
+    overdue?" asks about the refund, and "overdue" only sets the case."""
+    pattern = grammar.pattern("condition")
+    found = pattern.search(text) if pattern else None
+    return text[: found.start()] if found else text
+
+
+def _turns(grammar: Grammar, scope: str, clause: str) -> tuple[str, ...]:
+    """The ``turn`` words of the asking ``scope`` (``anywhere`` rows) and of its clause's
+    first words (``clause start`` rows: "is there no way…", not "…without sending it
+    back"), each once."""
+    found = []
+    anywhere = grammar.pattern("turn", "anywhere")
+    if anywhere:
+        found += [m.group(0) for m in anywhere.finditer(scope)]
+    at = at_start(clause, 0, grammar, "turn", "clause start")
+    start = grammar.pattern("turn", "clause start")
+    if at is not None and start is not None and (m := start.match(clause, at)):
+        found.append(m.group(0))
+    return tuple(dict.fromkeys(" ".join(word.split()) for word in found))
 
 
 def _acts(grammar: Grammar, text: str) -> bool:

@@ -110,6 +110,7 @@ class _Patterns:
     phrases: dict[str, tuple[tuple[str, re.Pattern], ...]]  # situation -> (value, phrases)
     unread: tuple[tuple[tuple[str, ...], int], ...]  # negations and hypotheticals, reach
     pending: tuple[tuple[tuple[str, ...], int], ...]
+    limit: re.Pattern | None = None  # words right after a duration that make it a limit
 
 
 def _reach(rows, folds: Folds) -> tuple[tuple[tuple[str, ...], int], ...]:
@@ -161,8 +162,20 @@ def _patterns(conditions: Conditions, folds: Folds) -> _Patterns:
     }
     unread = _reach((*vocabulary.negations, *vocabulary.hypotheticals), folds)
     pending = _reach(vocabulary.pending, folds)
+    limits = [_fold(word, folds) for word, _ in vocabulary.limits]
+    limit = re.compile(rf"\s*-?\s*(?:{alternatives(limits)})\b") if limits else None
     return _Patterns(
-        duration, day_phrase, numbers, units, days, qualifiers, cues, phrases, unread, pending
+        duration,
+        day_phrase,
+        numbers,
+        units,
+        days,
+        qualifiers,
+        cues,
+        phrases,
+        unread,
+        pending,
+        limit,
     )
 
 
@@ -279,6 +292,8 @@ def _governs(entries: tuple[tuple[tuple[str, ...], int], ...], before: list[str]
 def _durations(text: str, sentences, mentioned: set[int], patterns: _Patterns):
     numeric: list[tuple[int, int, float, str]] = []
     for match in patterns.duration.finditer(text):
+        if patterns.limit is not None and patterns.limit.match(text, match.end()):
+            continue  # "the 60 day delivery limit": the guide's figure, not the buyer's
         raw = match["number"]
         if raw[0].isdigit():
             thousands = re.fullmatch(r"\d{1,3}(?:,\d{3})+", raw)

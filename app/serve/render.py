@@ -33,8 +33,9 @@ def render_text(answer: Answer, labels: Labels, *, color: bool = False, width: i
         return words[verdict].upper()
 
     band = words[answer.confidence.band]
+    badge = stated(answer) or label(answer.verdict)
     lines = [
-        f"{paint(label(answer.verdict), '1;' + _COLORS[answer.verdict])}  {answer.headline}",
+        f"{paint(badge, '1;' + _COLORS[answer.verdict])}  {answer.headline}",
         f"{words['confidence'].lower()}: {band} ({answer.confidence.score:.2f})",
     ]
     if answer.clarify is not None:
@@ -68,6 +69,12 @@ def render_text(answer: Answer, labels: Labels, *, color: bool = False, width: i
     return "\n".join(lines)
 
 
+def stated(answer: Answer) -> str:
+    """What the badge says instead of a verdict: the claim, when the question's direction
+    could not be read and no yes or no was given (``app.answer.verdict.unsure_direction``)."""
+    return answer.claim.says if answer.verdict == "info" and answer.claim is not None else ""
+
+
 def render_html(answer: Answer, labels: Labels) -> str:
     """The answer as an HTML fragment for the web page; every piece of text is escaped.
 
@@ -85,7 +92,7 @@ def render_html(answer: Answer, labels: Labels) -> str:
         f'<div class="kbqa-answer" data-verdict="{e(answer.verdict)}">',
         '<div class="kbqa-head">',
         f'<span class="kbqa-badge kbqa-{e(answer.verdict)}" role="status">'
-        f"{e(words[answer.verdict])}</span>",
+        f"{e(stated(answer) or words[answer.verdict])}</span>",
         f'<p class="kbqa-headline">{e(headline)}</p>',
         "</div>",
     ]
